@@ -1,0 +1,342 @@
+"""Benchmark minikernel against ipykernel, side by side, through jupyter_client.
+
+Usage:  python bench/compare.py [--kernels minikernel,ipykernel] [--python PY] [--quick] [--markdown]
+
+See bench/README.md for what each figure means and how it is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from queue import Empty
+
+import jupyter_client
+import psutil
+import zmq
+from jupyter_client import KernelManager
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODULES = {"minikernel": "minikernel", "ipykernel": "ipykernel_launcher"}
+START_TIMEOUT = 30.0   # seconds until the first kernel_info_reply
+EXEC_TIMEOUT = 10.0    # small execute requests
+BULK_TIMEOUT = 180.0   # the print-heavy cells
+
+# Client sockets retry a refused TCP connect every RECONNECT_IVL (libzmq default 100 ms), which
+# would round every start time up to that grid; retry every 5 ms instead.
+CONTEXT = zmq.Context()
+CONTEXT.setsockopt(zmq.RECONNECT_IVL, 5)
+
+FULL = dict(start_runs=5, warmup=20, exec_runs=300, loop_lines=200_000, big_chars=20_000_000)
+QUICK = dict(start_runs=2, warmup=5, exec_runs=50, loop_lines=20_000, big_chars=2_000_000)
+
+
+class KernelFailed(Exception):
+    """The kernel died, never answered, or an answer did not arrive in time."""
+
+
+# ---------------------------------------------------------------- kernel lifecycle
+
+def write_kernelspecs(root: str, python: str, kernels: list[str]) -> None:
+    """Write one kernelspec per kernel under ROOT/kernels/bench-<name>/."""
+    for name in kernels:
+        spec = {"argv": [python, "-m", MODULES[name], "-f", "{connection_file}"],
+                "display_name": f"bench {name}", "language": "python"}
+        if name == "minikernel":  # run the working copy, installed or not
+            path = os.environ.get("PYTHONPATH")
+            spec["env"] = {"PYTHONPATH": os.pathsep.join(filter(None, [REPO_ROOT, path]))}
+        spec_dir = os.path.join(root, "kernels", f"bench-{name}")
+        os.makedirs(spec_dir, exist_ok=True)
+        with open(os.path.join(spec_dir, "kernel.json"), "w", encoding="utf-8") as f:
+            json.dump(spec, f, indent=1)
+
+
+class Kernel:
+    """One running kernel with a started blocking client; stderr/stdout go to a log file."""
+
+    def __init__(self, name: str, log_dir: str):
+        self.name = name
+        self.log_path = os.path.join(log_dir, f"{name}.log")
+        self.km = KernelManager(kernel_name=f"bench-{name}")
+        self.kc = None
+
+    def start(self) -> float:
+        """Spawn the kernel; return seconds from start_kernel() to the first kernel_info_reply."""
+        with open(self.log_path, "ab") as log:
+            t0 = time.perf_counter()
+            try:
+                self.km.start_kernel(stdout=log, stderr=log)
+            except Exception as exc:  # e.g. missing interpreter or kernelspec
+                raise KernelFailed(f"could not spawn the kernel: {exc}") from exc
+        self.kc = self.km.client(context=CONTEXT)
+        self.kc.start_channels()
+        deadline = t0 + START_TIMEOUT
+        while time.perf_counter() < deadline:
+            self.kc.kernel_info()
+            try:
+                msg = self.kc.get_shell_msg(timeout=0.25)
+            except Empty:
+                self._check_alive()
+                continue
+            if msg["msg_type"] == "kernel_info_reply":
+                return time.perf_counter() - t0
+        raise KernelFailed(f"no kernel_info_reply within {START_TIMEOUT:.0f}s{self._log_tail()}")
+
+    def wait_iopub(self) -> None:
+        """Make sure our iopub subscription is live: see the idle status of a kernel_info_request."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            msg_id = self.kc.kernel_info()
+            try:
+                while True:
+                    msg = self.kc.get_iopub_msg(timeout=0.5)
+                    if (msg["parent_header"].get("msg_id") == msg_id
+                            and msg["msg_type"] == "status"
+                            and msg["content"]["execution_state"] == "idle"):
+                        return
+            except Empty:  # try again with a fresh request
+                self._check_alive()
+        raise KernelFailed(f"iopub never delivered a status message{self._log_tail()}")
+
+    def rss_mb(self) -> float:
+        """Resident memory of the kernel process and its children, in MB."""
+        proc = psutil.Process(self.km.provisioner.process.pid)
+        procs = [proc] + proc.children(recursive=True)
+        return sum(p.memory_info().rss for p in procs) / 1e6
+
+    def shutdown(self, now: bool = False) -> None:
+        if self.kc is not None:
+            self.kc.stop_channels()
+        try:
+            if self.km.has_kernel:
+                self.km.shutdown_kernel(now=now)
+        except Exception as exc:  # never let cleanup mask the real error
+            print(f"  warning: shutting down {self.name}: {exc}", file=sys.stderr)
+
+    def _check_alive(self) -> None:
+        code = self.km.provisioner.process.poll() if self.km.has_kernel else -1
+        if code is not None:
+            raise KernelFailed(f"kernel process exited with code {code}{self._log_tail()}")
+
+    def _log_tail(self, lines: int = 8) -> str:
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                tail = f.read().splitlines()[-lines:]
+        except OSError:
+            return ""
+        return "".join(f"\n    | {line}" for line in tail)
+
+
+def execute(k: Kernel, code: str, timeout: float) -> tuple[float, list[dict]]:
+    """Run CODE; return (seconds until both execute_reply and iopub idle, stream contents)."""
+    shell, iopub = k.kc.shell_channel, k.kc.iopub_channel
+    poller = zmq.Poller()
+    poller.register(shell.socket, zmq.POLLIN)
+    poller.register(iopub.socket, zmq.POLLIN)
+    t0 = time.perf_counter()
+    msg_id = k.kc.execute(code, allow_stdin=False)
+    deadline, streams, reply, idle = t0 + timeout, [], None, False
+    while reply is None or not idle:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0 or not poller.poll(remaining * 1000):
+            k._check_alive()
+            raise KernelFailed(f"{code[:40]!r}: no {'execute_reply' if reply is None else 'idle'} "
+                               f"within {timeout:.0f}s")
+        while shell.msg_ready():
+            msg = shell.get_msg(timeout=0)
+            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_reply":
+                reply = msg["content"]
+        while iopub.msg_ready():
+            msg = iopub.get_msg(timeout=0)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "stream":
+                streams.append(msg["content"])
+            elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                idle = True
+    elapsed = time.perf_counter() - t0
+    if reply.get("status") != "ok":
+        raise KernelFailed(f"{code[:40]!r} failed: {reply.get('ename')}: {reply.get('evalue')}")
+    return elapsed, streams
+
+
+# ---------------------------------------------------------------- benchmarks
+
+def bench_start(kernels: list[str], runs: int, log_dir: str, results: dict, failed: dict) -> None:
+    """Median start time; kernels alternate (order reversed every round) to spread drift."""
+    times: dict[str, list[float]] = {name: [] for name in kernels}
+    for i in range(runs):
+        for name in (kernels if i % 2 == 0 else kernels[::-1]):
+            if name in failed:
+                continue
+            k = Kernel(name, log_dir)
+            try:
+                times[name].append(k.start())
+            except KernelFailed as exc:
+                failed[name] = f"start failed: {exc}"
+                print(f"  {name}: {failed[name]}", file=sys.stderr)
+            finally:
+                k.shutdown(now=True)
+    for name, ts in times.items():
+        if name not in failed:
+            results[name]["start"] = statistics.median(ts)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def bench_session(name: str, cfg: dict, log_dir: str, res: dict) -> None:
+    """RSS, execute round trip, print loop and one big print on a single kernel."""
+    k = Kernel(name, log_dir)
+    try:
+        k.start()
+        k.wait_iopub()
+        execute(k, "x = 1", EXEC_TIMEOUT)
+        res["rss"] = k.rss_mb()
+
+        for _ in range(cfg["warmup"]):
+            execute(k, "x = 1", EXEC_TIMEOUT)
+        rtts = [execute(k, "x = 1", EXEC_TIMEOUT)[0] for _ in range(cfg["exec_runs"])]
+        res["p50"], res["p99"] = percentile(rtts, 50), percentile(rtts, 99)
+
+        n = cfg["loop_lines"]
+        res["loop"], streams = execute(k, f"for i in range({n}): print(i)", BULK_TIMEOUT)
+        text = "".join(s["text"] for s in streams if s["name"] == "stdout")
+        res["loop_msgs"] = len(streams)
+        res["loop_ok"] = text == "".join(f"{i}\n" for i in range(n))
+
+        n = cfg["big_chars"]
+        res["big"], streams = execute(k, f'print("x" * {n})', BULK_TIMEOUT)
+        sizes = [len(s["text"]) for s in streams if s["name"] == "stdout"]
+        res["big_msgs"], res["big_max"] = len(streams), max(sizes, default=0) / 1e6
+        res["big_ok"] = sum(sizes) == n + 1
+    finally:
+        k.shutdown()
+
+
+# ---------------------------------------------------------------- report
+
+def rows(cfg: dict) -> list[tuple]:
+    """(label, key, format, target ratio or None)."""
+    ok = lambda v: "OK" if v else "LOST"  # noqa: E731
+    lines, mb = f"{cfg['loop_lines']:,}", cfg["big_chars"] / 1e6
+    return [
+        ("start (median), ms", "start", lambda v: f"{v * 1e3:.0f}", 0.5),
+        ("execute x=1 p50, ms", "p50", lambda v: f"{v * 1e3:.2f}", 0.4),
+        ("execute x=1 p99, ms", "p99", lambda v: f"{v * 1e3:.2f}", None),
+        (f"{lines}-line loop, s", "loop", lambda v: f"{v:.2f}", 0.5),
+        (f"{lines}-line loop, stream msgs", "loop_msgs", str, None),
+        (f"{lines}-line loop, complete", "loop_ok", ok, None),
+        (f"{mb:g} MB print, s", "big", lambda v: f"{v:.2f}", None),
+        (f"{mb:g} MB print, stream msgs", "big_msgs", str, None),
+        (f"{mb:g} MB print, largest msg MB", "big_max", lambda v: f"{v:.2f}", None),
+        (f"{mb:g} MB print, complete", "big_ok", ok, None),
+        ("RSS after start, MB", "rss", lambda v: f"{v:.1f}", 0.7),
+    ]
+
+
+def build_table(kernels: list[str], results: dict, cfg: dict) -> list[list[str]]:
+    compare = "minikernel" in kernels and "ipykernel" in kernels
+    header = ["metric", *kernels] + (["mini/ipy", "target", "met"] if compare else [])
+    table = [header]
+    for label, key, fmt, target in rows(cfg):
+        values = [results[name].get(key) for name in kernels]
+        row = [label] + ["-" if v is None else fmt(v) for v in values]
+        if compare:
+            mini, ipy = results["minikernel"].get(key), results["ipykernel"].get(key)
+            numeric = isinstance(mini, (int, float)) and not isinstance(mini, bool)
+            ratio = mini / ipy if numeric and ipy else None
+            row.append("-" if ratio is None else f"{ratio:.2f}x")
+            row.append(f"<= {target}x" if target else "")
+            met = ratio is not None and target is not None and ratio <= target
+            if key == "loop":
+                met = met and results["minikernel"].get("loop_ok") is True
+            row.append("" if not target else "-" if ratio is None else "yes" if met else "NO")
+        table.append(row)
+    return table
+
+
+def print_table(table: list[list[str]], markdown: bool) -> None:
+    if markdown:
+        print("| " + " | ".join(table[0]) + " |")
+        print("|" + "|".join("---" if i == 0 else "--:" for i in range(len(table[0]))) + "|")
+        for row in table[1:]:
+            print("| " + " | ".join(row) + " |")
+        return
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for n, row in enumerate(table):
+        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def machine_description(python: str) -> str:
+    freq = psutil.cpu_freq()
+    mhz = f", {freq.max or freq.current:.0f} MHz" if freq else ""
+    try:
+        version = subprocess.run([python, "-c", "import sys; print(sys.version.split()[0])"],
+                                 capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        version = ""
+    return (f"machine: {platform.machine()} {platform.system()} {platform.release()}, "
+            f"{psutil.cpu_count()} CPUs, {psutil.virtual_memory().total / 1e9:.1f} GB RAM{mhz}\n"
+            f"python:  {python} ({version or 'cannot run it'}); "
+            f"jupyter_client {jupyter_client.__version__} on {platform.python_version()}")
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--kernels", default="minikernel,ipykernel",
+                   help="comma-separated subset of: " + ",".join(MODULES))
+    p.add_argument("--python", default=sys.executable, help="interpreter that runs the kernels")
+    p.add_argument("--quick", action="store_true", help="smoke mode: few runs, smaller outputs")
+    p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    args = p.parse_args()
+    args.kernels = [k.strip() for k in args.kernels.split(",") if k.strip()]
+    unknown = set(args.kernels) - set(MODULES)
+    if unknown or not args.kernels:
+        p.error(f"unknown kernels {sorted(unknown)}; choose from {sorted(MODULES)}")
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    cfg = QUICK if args.quick else FULL
+    print(machine_description(args.python))
+    print(f"mode:    {'quick' if args.quick else 'full'}: start x{cfg['start_runs']}, execute "
+          f"{cfg['warmup']}+{cfg['exec_runs']}, loop {cfg['loop_lines']:,} lines, "
+          f"print {cfg['big_chars']:,} chars\n", flush=True)
+    results: dict[str, dict] = {name: {} for name in args.kernels}
+    failed: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="minikernel-bench-") as tmp:
+        write_kernelspecs(tmp, args.python, args.kernels)
+        os.environ["JUPYTER_PATH"] = tmp  # read by the KernelSpecManager each manager creates
+        os.environ["JUPYTER_RUNTIME_DIR"] = os.path.join(tmp, "runtime")  # connection files
+        print("start ...", file=sys.stderr, flush=True)
+        bench_start(args.kernels, cfg["start_runs"], tmp, results, failed)
+        for name in args.kernels:
+            if name in failed:
+                continue
+            print(f"{name}: execute / print benchmarks ...", file=sys.stderr, flush=True)
+            try:
+                bench_session(name, cfg, tmp, results[name])
+            except Exception as exc:  # report it, and still run the other kernels
+                failed[name] = f"session failed: {type(exc).__name__}: {exc}"
+                print(f"  {name}: {failed[name]}", file=sys.stderr)
+    print_table(build_table(args.kernels, results, cfg), args.markdown)
+    for name, why in failed.items():
+        print(f"\n{name}: {why}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""L3: the only place that builds and wires everything. traitlets configuration lives here."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from functools import partial
+
+from traitlets import Float, Integer, Unicode
+from traitlets.config import Application, Configurable
+
+from . import __version__, connection, handlers, paths
+from .channels.heartbeat import Heartbeat
+from .channels.iopub import IOPub
+from .channels.loop import Waker, serve
+from .channels.sockets import bind_sockets, close_sockets
+from .channels.stdin import Stdin
+from .dispatch import Dispatcher, Publisher, current_request
+from .engine import hooks
+from .engine.execute import Executor
+from .wire import ReplayGuard, Session, Signer
+
+log = logging.getLogger("minikernel")
+
+
+class Kernel(Configurable):
+    """Kernel options: `--Kernel.<name>=value` on the command line or `c.Kernel.<name>` in a config file."""
+
+    flush_interval = Float(0.05, config=True, help="Seconds stream text is gathered before it is sent.")
+    stream_chunk_size = Integer(1 << 20, config=True, help="Most characters in one stream message.")
+    output_cache_size = Integer(1000, config=True, help="Results kept in Out / _N (0 keeps none).")
+    parent_poll_interval = Float(1.0, config=True, help="Seconds between checks that the launching process lives.")
+    shutdown_grace = Float(1.0, config=True, help="Seconds a running cell gets to finish once shutdown is asked.")
+
+
+class KernelProcess:
+    """One running kernel: its sockets, threads and executor."""
+
+    def __init__(self, info: connection.ConnectionInfo, options: Kernel, written_file: str | None = None):
+        self.info = info
+        self.options = options
+        self.written_file = written_file
+        self.stop = threading.Event()
+        self.main_done = threading.Event()
+        self.shell_waker, self.control_waker = Waker(), Waker()
+        self.session = Session()
+        self.signer = Signer(info.key.encode(), info.signature_scheme)
+        self.heartbeat = Heartbeat(info)
+        self.sockets = bind_sockets(info)
+        self.iopub = IOPub(self.sockets.iopub, self.session, self.signer, options.flush_interval,
+                           options.stream_chunk_size)
+        self.publisher = Publisher(self.session, self.iopub)
+        self.stdin = Stdin(self.sockets.stdin, self.session, self.signer)
+        self.executor = Executor(self.publisher.emit, self.publisher.write, self._ask_input,
+                                 options.output_cache_size)
+        replays = ReplayGuard()
+        self.shell = Dispatcher("shell", self.sockets.shell, self.session, self.signer, replays,
+                                self._shell_handlers(), self.publisher)
+        self.control = Dispatcher("control", self.sockets.control, self.session, self.signer, replays,
+                                  self._control_handlers(), self.publisher)
+        self.parent_pid = int(os.environ.get("JPY_PARENT_PID", "0") or 0)
+        self.initial_ppid = os.getppid()
+
+    def _shell_handlers(self) -> dict:
+        ex = self.executor
+        return {
+            "kernel_info_request": handlers.kernel_info,
+            "execute_request": partial(handlers.execute, ex),
+            "is_complete_request": handlers.is_complete,
+            "complete_request": partial(handlers.complete, ex),
+            "inspect_request": partial(handlers.inspect, ex),
+            "history_request": partial(handlers.history, ex),
+            "comm_info_request": handlers.comm_info,
+            # Deprecated on shell since 5.4, still sent by older clients.
+            "shutdown_request": partial(handlers.shutdown, self.request_stop),
+        }
+
+    def _control_handlers(self) -> dict:
+        return {
+            "kernel_info_request": handlers.kernel_info,
+            "shutdown_request": partial(handlers.shutdown, self.request_stop),
+            "interrupt_request": partial(handlers.interrupt, self.executor),
+        }
+
+    def _ask_input(self, prompt: str, password: bool) -> str:
+        request = current_request.get()
+        if request is None or request.channel != "shell":
+            raise RuntimeError("input() outside of an execute request")
+        return self.stdin.request(request.idents, request.msg, prompt, password)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def request_stop(self, restart: bool = False) -> None:
+        self.stop.set()
+        self.shell_waker.wake()
+        self.control_waker.wake()
+
+    def _check_parent(self) -> None:
+        if not self.parent_pid:
+            return
+        alive = os.getppid() == self.initial_ppid
+        try:
+            os.kill(self.parent_pid, 0)
+        except ProcessLookupError:
+            alive = False
+        except PermissionError:
+            pass
+        if not alive:
+            log.warning("the process that launched the kernel is gone; exiting")
+            self.request_stop()
+
+    def _control_main(self) -> None:
+        try:
+            serve(self.sockets.control, self.control.handle_frames, self.stop, self.control_waker,
+                  tick=self.options.parent_poll_interval, on_tick=self._check_parent)
+        except Exception:
+            log.exception("control thread failed")
+            self.request_stop()
+        if not self.main_done.wait(self.options.shutdown_grace):
+            # A cell is still running: flush what was said and leave without waiting for it.
+            log.warning("a cell is still running at shutdown; exiting anyway")
+            self.iopub.stop(timeout=2.0)
+            self._remove_connection_file()
+            os._exit(0)
+
+    def run(self) -> None:
+        self.heartbeat.start()
+        self.iopub.start()
+        control = threading.Thread(target=self._control_main, name="minikernel-control", daemon=True)
+        control.start()
+        ex = self.executor
+        try:
+            with ex.hooks(), hooks.sigint_raises_only_when(lambda: ex.in_user_code,
+                                                           lambda: log.info("interrupt while idle: ignored")):
+                serve(self.sockets.shell, self.shell.handle_frames, self.stop, self.shell_waker,
+                      after_batch=self.shell.end_batch)
+        finally:
+            self.main_done.set()
+            self.request_stop()
+            control.join(5.0)
+            self.iopub.stop()
+            self.heartbeat.stop()
+            close_sockets(self.sockets)
+            self._remove_connection_file()
+
+    def _remove_connection_file(self) -> None:
+        if self.written_file:
+            try:
+                os.remove(self.written_file)
+            except OSError:
+                pass
+
+
+class MiniKernelApp(Application):
+    name = "minikernel"
+    description = "minikernel: a small, fast Jupyter kernel for Python.\n\n" \
+                  "Run: python -m minikernel -f CONNECTION_FILE\n" \
+                  "Register: python -m minikernel install [--user|--sys-prefix|--prefix DIR] (see install --help)"
+    version = __version__
+    connection_file = Unicode("", config=True, help="The connection file to use; without it the kernel "
+                                                    "writes its own and prints its path.")
+    config_file = Unicode("", config=True, help="A config file (.py or .json) to load.")
+    aliases = {
+        "f": "MiniKernelApp.connection_file",
+        "connection-file": "MiniKernelApp.connection_file",
+        "log-level": "Application.log_level",
+        "config": "MiniKernelApp.config_file",
+    }
+    classes = [Kernel]
+
+    def initialize(self, argv=None) -> None:
+        self.parse_command_line(argv)
+        for directory in (paths.config_dir(), os.getcwd()):
+            self.load_config_file("minikernel_config", path=[directory])
+        if self.config_file:
+            if not os.path.isfile(self.config_file):
+                raise connection.ConnectionFileError(f"{self.config_file}: no such config file")
+            directory, name = os.path.split(os.path.abspath(self.config_file))
+            self.load_config_file(name, path=[directory])
+        self.update_config(self.cli_config)  # the command line wins over config files
+
+    def start(self) -> None:
+        logger = logging.getLogger("minikernel")
+        handler = logging.StreamHandler(sys.__stderr__)  # the real stderr: logs never land in cells
+        handler.setFormatter(logging.Formatter("[minikernel %(levelname)s %(asctime)s] %(message)s", "%H:%M:%S"))
+        logger.addHandler(handler)
+        logger.setLevel(self.log_level)
+        logger.propagate = False
+        written = None
+        if self.connection_file:
+            info = connection.load(self.connection_file)
+        else:
+            info = connection.new_info()
+        if not info.key:
+            log.warning("the connection file has an empty key: messages are not signed")
+        kernel = KernelProcess(info, Kernel(parent=self), None)
+        if not self.connection_file:
+            written = kernel.written_file = connection.write(info)
+            print(f"minikernel: connection file {written}\n"
+                  f"  attach with: jupyter console --existing {written}", file=sys.__stdout__, flush=True)
+        kernel.run()

@@ -1,0 +1,153 @@
+"""The iopub thread: the only owner of the XPUB socket.
+
+Other threads hand it messages through a queue. Stream text is coalesced per (parent, name)
+for up to `flush_interval` seconds and cut into chunks of at most `chunk_size` characters, so a
+tight print loop becomes a handful of messages and a 20 MB print several bounded ones, in order.
+Every subscription is answered with `iopub_welcome` (JEP 65).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+
+import zmq
+
+from ..wire import Message, Session, Signer, encode
+
+log = logging.getLogger("minikernel.iopub")
+
+_STOP = object()
+
+
+class IOPub:
+    def __init__(self, socket: zmq.Socket, session: Session, signer: Signer,
+                 flush_interval: float = 0.05, chunk_size: int = 1 << 20):
+        self.socket = socket
+        self.session = session
+        self.signer = signer
+        self.flush_interval = flush_interval
+        self.chunk_size = chunk_size
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        # True while the thread sleeps with nothing buffered: any put must wake it.
+        # While it holds buffered stream text it sleeps until its deadline and only a
+        # non-stream message (which must go out after that text) wakes it.
+        self._idle_wait = False
+        self._coalescing = False
+        self._topic_prefix = f"kernel.{session.session_id[:8]}.".encode()
+        self.thread = threading.Thread(target=self._run, name="minikernel-iopub", daemon=True)
+
+    # -- producers (any thread) -------------------------------------------------------------
+    def start(self) -> None:
+        self.thread.start()
+
+    def publish(self, msg: Message) -> None:
+        self._queue.put(msg)
+        if self._idle_wait or self._coalescing:
+            self._wake()
+
+    def stream(self, parent: Message, name: str, text: str) -> None:
+        """Hot path: one call per write() on sys.stdout/sys.stderr."""
+        self._queue.put((parent, name, text))
+        if self._idle_wait:
+            self._wake()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Send everything queued so far, then end the thread."""
+        self._queue.put(_STOP)
+        self._wake()
+        self.thread.join(timeout)
+
+    def _wake(self) -> None:
+        self._idle_wait = self._coalescing = False
+        try:
+            os.write(self._wake_w, b"x")
+        except BlockingIOError:
+            pass
+
+    # -- the thread ---------------------------------------------------------------------------
+    def _run(self) -> None:
+        poller = zmq.Poller()
+        poller.register(self.socket, zmq.POLLIN)
+        poller.register(self._wake_r, zmq.POLLIN)
+        buffer: list[str] = []
+        key = None  # (parent, name) of the buffered text
+        deadline = 0.0
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                item = None
+            if item is None:
+                if buffer and time.monotonic() >= deadline:
+                    self._send_stream(key, buffer)
+                    buffer, key = [], None
+                    continue
+                self._sleep(poller, deadline - time.monotonic() if buffer else None, bool(buffer))
+                continue
+            if item.__class__ is tuple:
+                parent, name, text = item
+                if key is not None and (key[0] is not parent or key[1] != name):
+                    self._send_stream(key, buffer)
+                    buffer = []
+                if not buffer:
+                    key = (parent, name)
+                    deadline = time.monotonic() + self.flush_interval
+                buffer.append(text)
+                continue
+            if buffer:  # order: text written before this message goes out first
+                self._send_stream(key, buffer)
+                buffer, key = [], None
+            if item is _STOP:
+                break
+            self._send(item)
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+
+    def _sleep(self, poller: zmq.Poller, timeout: float | None, coalescing: bool) -> None:
+        if coalescing:
+            self._coalescing = True
+        else:
+            self._idle_wait = True
+        if not self._queue.empty():  # something arrived before the flag was up
+            self._idle_wait = self._coalescing = False
+            return
+        events = dict(poller.poll(None if timeout is None else max(timeout, 0) * 1000))
+        self._idle_wait = self._coalescing = False
+        if self._wake_r in events:
+            try:
+                while os.read(self._wake_r, 4096):
+                    pass
+            except BlockingIOError:
+                pass
+        if self.socket in events:
+            self._answer_subscriptions()
+
+    def _answer_subscriptions(self) -> None:
+        while True:
+            try:
+                frame = self.socket.recv(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            if frame[:1] == b"\x01":  # subscribe (b"\x00" is unsubscribe)
+                topic = frame[1:]
+                welcome = self.session.message("iopub_welcome", {"subscription": topic.decode("utf-8", "replace")})
+                self.socket.send_multipart(encode(welcome, self.signer, [topic]))
+
+    def _send(self, msg: Message) -> None:
+        try:
+            self.socket.send_multipart(encode(msg, self.signer, [self._topic_prefix + msg.msg_type.encode()]))
+        except Exception:
+            log.exception("could not publish %s", msg.msg_type)
+
+    def _send_stream(self, key, buffer: list[str]) -> None:
+        parent, name = key
+        text = "".join(buffer)
+        for start in range(0, len(text), self.chunk_size):
+            chunk = text[start:start + self.chunk_size]
+            self._send(self.session.child_of(parent, "stream", {"name": name, "text": chunk}))

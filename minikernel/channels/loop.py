@@ -1,0 +1,65 @@
+"""A socket-owning receive loop, woken from other threads through a pipe."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Callable
+
+import zmq
+
+
+class Waker:
+    """Lets another thread interrupt a poll (zmq polls OS fds as well as sockets)."""
+
+    def __init__(self):
+        self.fd, self._w = os.pipe()
+        os.set_blocking(self.fd, False)
+        os.set_blocking(self._w, False)
+
+    def wake(self) -> None:
+        try:
+            os.write(self._w, b"x")
+        except (BlockingIOError, OSError):
+            pass
+
+    def drain(self) -> None:
+        try:
+            while os.read(self.fd, 4096):
+                pass
+        except (BlockingIOError, OSError):
+            pass
+
+    def close(self) -> None:
+        os.close(self.fd)
+        os.close(self._w)
+
+
+def serve(socket: zmq.Socket, handle: Callable[[list], None], stop: threading.Event, waker: Waker,
+          tick: float | None = None, on_tick: Callable[[], None] | None = None,
+          after_batch: Callable[[], None] | None = None) -> None:
+    """Receive and handle messages until `stop` is set.
+
+    All messages already queued are handled before `after_batch` runs (the shell uses it to
+    end stop_on_error aborting once the queue behind a failed cell has been answered).
+    """
+    poller = zmq.Poller()
+    poller.register(socket, zmq.POLLIN)
+    poller.register(waker.fd, zmq.POLLIN)
+    timeout = None if tick is None else tick * 1000
+    while not stop.is_set():
+        events = dict(poller.poll(timeout))
+        if waker.fd in events:
+            waker.drain()
+        if on_tick is not None:
+            on_tick()
+        if socket not in events:
+            continue
+        while not stop.is_set():
+            try:
+                frames = socket.recv_multipart(zmq.NOBLOCK, copy=True)
+            except zmq.Again:
+                break
+            handle(frames)
+        if after_batch is not None:
+            after_batch()

@@ -1,0 +1,144 @@
+"""L2: one handler table per channel; busy/idle around every request; a reply for every request.
+
+A handler is a plain function `handler(request) -> reply content` (or None for messages that
+have no reply, like comm_msg). It never sends and never publishes status: that happens here.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from dataclasses import dataclass
+from typing import Callable
+
+import zmq
+
+from .engine.events import DisplayData, ErrorOutput, ExecuteInput, ExecuteResult
+from .wire import FramingError, Message, ReplayGuard, Session, SignatureError, Signer, decode, encode
+
+log = logging.getLogger("minikernel.dispatch")
+
+
+@dataclass(slots=True)
+class Request:
+    channel: str
+    idents: list
+    msg: Message
+
+    @property
+    def content(self) -> dict:
+        return self.msg.content
+
+
+# The request being handled by this thread; output from user code finds its cell through it.
+current_request: contextvars.ContextVar[Request | None] = contextvars.ContextVar("current_request", default=None)
+
+Handler = Callable[[Request], "dict | None"]
+
+
+def error_content(ename: str, evalue: str, traceback: list | None = None) -> dict:
+    return {"status": "error", "ename": ename, "evalue": evalue, "traceback": traceback or []}
+
+
+class Publisher:
+    """Turns engine output into iopub messages parented to the current request."""
+
+    def __init__(self, session: Session, iopub):
+        self.session = session
+        self.iopub = iopub
+        self.latest: Message | None = None  # the latest execute_request: home of stray output
+
+    def parent(self) -> Message | None:
+        request = current_request.get()
+        return request.msg if request is not None else self.latest
+
+    def write(self, name: str, text: str) -> None:
+        request = current_request.get()
+        self.iopub.stream(request.msg if request is not None else self.latest, name, text)
+
+    def emit(self, event) -> None:
+        self.iopub.publish(self.session.child_of(self.parent(), *_as_iopub(event)))
+
+    def status(self, parent: Message, state: str) -> None:
+        self.iopub.publish(self.session.child_of(parent, "status", {"execution_state": state}))
+
+
+def _as_iopub(event) -> tuple[str, dict]:
+    if isinstance(event, ExecuteInput):
+        return "execute_input", {"code": event.code, "execution_count": event.execution_count}
+    if isinstance(event, DisplayData):
+        return "display_data", {"data": event.data, "metadata": event.metadata, "transient": event.transient}
+    if isinstance(event, ExecuteResult):
+        return "execute_result", {"execution_count": event.execution_count, "data": event.data,
+                                  "metadata": event.metadata}
+    if isinstance(event, ErrorOutput):
+        return "error", {"ename": event.ename, "evalue": event.evalue, "traceback": event.traceback}
+    raise TypeError(f"not an output event: {event!r}")
+
+
+class Dispatcher:
+    """Decodes frames from one socket and answers them through its handler table."""
+
+    def __init__(self, channel: str, socket: zmq.Socket, session: Session, signer: Signer,
+                 replays: ReplayGuard, handlers: dict[str, Handler], publisher: Publisher):
+        self.channel = channel
+        self.socket = socket
+        self.session = session
+        self.signer = signer
+        self.replays = replays
+        self.handlers = handlers
+        self.publisher = publisher
+        self.aborting = False  # stop_on_error: answer queued execute_requests without running them
+
+    def handle_frames(self, frames: list) -> None:
+        try:
+            idents, msg = decode(frames, self.signer, self.replays)
+        except (FramingError, SignatureError) as e:
+            log.warning("dropped a message on %s: %s", self.channel, e)
+            return
+        self.dispatch(Request(self.channel, idents, msg))
+
+    def end_batch(self) -> None:
+        self.aborting = False
+
+    def dispatch(self, request: Request) -> None:
+        msg = request.msg
+        if msg.msg_type == "execute_request" and self.channel == "shell":
+            self.publisher.latest = msg
+        token = current_request.set(request)
+        self.publisher.status(msg, "busy")
+        try:
+            content = self._call(request)
+            if content is not None:
+                self.send(request, content)
+        except Exception:
+            log.exception("could not answer %s", msg.msg_type)
+        finally:
+            self.publisher.status(msg, "idle")
+            current_request.reset(token)
+
+    def _call(self, request: Request) -> dict | None:
+        msg_type = request.msg.msg_type
+        if self.aborting and msg_type == "execute_request":
+            # Spec 5.1: aborted requests are answered with status "error" (not "aborted").
+            return error_content("ExecutionAborted", "not run: an earlier cell failed (stop_on_error)")
+        handler = self.handlers.get(msg_type)
+        if handler is None:
+            if msg_type.endswith("_request"):
+                log.warning("unknown message type %r on %s", msg_type, self.channel)
+                return error_content("UnknownMessageType", f"minikernel does not handle {msg_type!r}")
+            log.warning("ignored %r on %s", msg_type, self.channel)
+            return None
+        try:
+            content = handler(request)
+        except Exception as e:
+            log.exception("handler for %s raised", msg_type)
+            return error_content(type(e).__name__, str(e))
+        if (msg_type == "execute_request" and content and content.get("status") == "error"
+                and request.content.get("stop_on_error", True) and not request.content.get("silent", False)):
+            self.aborting = True
+        return content
+
+    def send(self, request: Request, content: dict) -> None:
+        reply = self.session.reply_to(request.msg, content)
+        self.socket.send_multipart(encode(reply, self.signer, request.idents))

@@ -1,0 +1,158 @@
+"""Run cells: record input, compile, exec in the user namespace, display the last value.
+
+    execute(code) -> ExecuteOutcome, emitting ExecuteInput, stream text, ExecuteResult and
+    ErrorOutput along the way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import contextmanager
+from typing import Callable
+
+from . import hooks, transform
+from .cells import CellRegistry
+from .events import DisplayData, ExecuteInput, ExecuteOutcome, ExecuteResult
+from .formatter import format_object
+from .namespace import History, new_main_module
+from .streams import OutStream
+from .tracebacks import format_exception
+
+
+class StdinNotImplementedError(NotImplementedError):
+    """input() was called in a request that does not allow stdin (allow_stdin false)."""
+
+
+def _drop(event) -> None:
+    pass
+
+
+class Executor:
+    """The interpreter: owns the user namespace and the execution counter."""
+
+    def __init__(self, emit: Callable, write: Callable[[str, str], None],
+                 ask_input: Callable[[str, bool], str], cache_size: int = 1000):
+        self._emit_out = emit
+        self._emit = emit
+        self._ask_input = ask_input
+        self.main_module = new_main_module()
+        self.namespace = self.main_module.__dict__
+        self.history = History(self.namespace, cache_size)
+        self.cells = CellRegistry()
+        self.stdout = OutStream("stdout", write)
+        self.stderr = OutStream("stderr", write)
+        self.execution_count = 0  # the number of the last cell that stored history
+        self.in_user_code = False
+        self._cell = (0, False)  # (number, store_history) of the running cell, for displayhook
+        self._allow_stdin = True
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- process-wide hooks -------------------------------------------------------------------
+    def hooks(self):
+        return hooks.installed(self.stdout, self.stderr, self.displayhook, self.input, self.getpass,
+                               self.display, self.main_module)
+
+    def displayhook(self, value) -> None:
+        if value is None:
+            return
+        number, store = self._cell
+        data, metadata = format_object(value)
+        if store:
+            self.history.record_output(number, value)
+        self._emit(ExecuteResult(number, data, metadata))
+
+    def display(self, *objs, include=None, exclude=None, metadata=None, transient=None,
+                display_id=None, raw=False, **kwargs) -> None:
+        """Publish each object as display_data (the `display()` builtin)."""
+        transient = dict(transient or {})
+        if display_id is not None:
+            transient["display_id"] = display_id
+        for obj in objs:
+            if raw:
+                data, md = dict(obj), {}
+            elif not isinstance(obj, type) and callable(getattr(obj, "_ipython_display_", None)):
+                obj._ipython_display_()
+                continue
+            else:
+                data, md = format_object(obj, include, exclude)
+            md.update(metadata or {})
+            self._emit(DisplayData(data, md, transient))
+
+    def input(self, prompt: object = "") -> str:
+        return self._read_input(str(prompt), False)
+
+    def getpass(self, prompt: str = "Password: ", stream=None) -> str:
+        return self._read_input(prompt, True)
+
+    def _read_input(self, prompt: str, password: bool) -> str:
+        if not self._allow_stdin:
+            raise StdinNotImplementedError("input() is not available: this frontend does not support stdin "
+                                           "(the request was sent with allow_stdin=False)")
+        return self._ask_input(prompt, password)
+
+    # -- running cells ------------------------------------------------------------------------
+    def execute(self, code: str, silent: bool = False, store_history: bool = True,
+                allow_stdin: bool = True) -> ExecuteOutcome:
+        store_history = store_history and not silent
+        number = self.execution_count + 1
+        if store_history:
+            self.execution_count = number
+            self.history.record_input(number, code)
+        with self._output(silent):
+            self._cell, self._allow_stdin = (number, store_history), allow_stdin
+            self._emit(ExecuteInput(code, number))
+            error = self._run(code, number)
+            if error is not None:
+                self._emit(error)
+        return ExecuteOutcome(number if store_history else self.execution_count, error)
+
+    @contextmanager
+    def _output(self, silent: bool):
+        hooks.repair(self.stdout, self.stderr, self.displayhook, self.display)
+        self._emit = _drop if silent else self._emit_out
+        self.stdout.muted = self.stderr.muted = silent
+        try:
+            yield
+        finally:
+            self._emit = self._emit_out
+            self.stdout.muted = self.stderr.muted = False
+
+    def _run(self, code: str, number: int):
+        filename = self.cells.register(code, number)
+        try:
+            cell = transform.compile_cell(code, filename)
+            for part in (cell.body, cell.last):
+                if part is not None:
+                    self._run_code(part)
+        except BaseException as e:  # everything, SystemExit and KeyboardInterrupt included
+            return format_exception(e, self.cells)
+        finally:
+            self.in_user_code = False
+        return None
+
+    def _run_code(self, code) -> None:
+        self.in_user_code = True
+        if transform.is_coroutine_code(code):
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+            self._loop.run_until_complete(eval(code, self.namespace))
+        else:
+            exec(code, self.namespace)
+        self.in_user_code = False
+
+    def evaluate(self, expressions: dict) -> dict:
+        """user_expressions: each evaluated silently, each with its own status."""
+        results = {}
+        for name, expr in expressions.items():
+            try:
+                self.in_user_code = True
+                value = eval(compile(str(expr), "<user_expression>", "eval"), self.namespace)
+                self.in_user_code = False
+                data, metadata = format_object(value)
+                results[name] = {"status": "ok", "data": data, "metadata": metadata}
+            except BaseException as e:
+                self.in_user_code = False
+                err = format_exception(e, self.cells)
+                results[name] = {"status": "error", "ename": err.ename, "evalue": err.evalue,
+                                 "traceback": err.traceback}
+        return results

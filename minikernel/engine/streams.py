@@ -1,0 +1,63 @@
+"""sys.stdout / sys.stderr replacements that hand every write to a sink, unbuffered.
+
+Coalescing happens downstream (the iopub thread), so write() stays a couple of attribute
+lookups and one call: it is the hot path of every print.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Callable
+
+
+class OutStream(io.TextIOBase):
+    def __init__(self, name: str, sink: Callable[[str, str], None]):
+        super().__init__()
+        self.channel = name  # "stdout" or "stderr"
+        self.sink = sink
+        self.muted = False
+
+    def write(self, s):
+        if s.__class__ is not str:
+            if not isinstance(s, str):
+                raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+            s = str(s)
+        if s and not self.muted:
+            self.sink(self.channel, s)
+        return len(s)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        # Never raises, even after close(): user code that closes sys.stdout must not
+        # break every later print(..., flush=True).
+        pass
+
+    @property
+    def encoding(self) -> str:
+        return "utf-8"
+
+    @property
+    def errors(self) -> str:
+        return "strict"
+
+    @property
+    def name(self) -> str:
+        return f"<{self.channel}>"
+
+    def isatty(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return False
+
+    def seekable(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise io.UnsupportedOperation(f"{self.name} has no file descriptor in a kernel")

@@ -1,0 +1,129 @@
+"""Exceptions -> the `error` content: ename, evalue and a coloured traceback naming cells.
+
+Frames of the kernel itself before the first user frame are hidden; cells are shown as
+"Cell In[3], line 2" with the surrounding source lines, like the usual Python kernels.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import traceback
+from types import TracebackType
+
+from .cells import CellRegistry
+from .events import ErrorOutput
+
+KERNEL_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RED, GREEN, CYAN, BOLD, RESET = "\x1b[31m", "\x1b[32m", "\x1b[36m", "\x1b[1m", "\x1b[0m"
+RULE = "-" * 75
+CONTEXT = 2  # source lines shown before and after the failing one
+
+
+def _safe_str(value: BaseException) -> str:
+    try:
+        return str(value)
+    except Exception:
+        return f"<unprintable {type(value).__name__} object>"
+
+
+def strip_kernel_frames(tb: TracebackType | None, cells: CellRegistry) -> TracebackType | None:
+    """Start at the first cell frame (hiding the kernel and e.g. asyncio's runner above it);
+    failing that, after the kernel's own frames."""
+    first = tb
+    while first is not None and cells.number(first.tb_frame.f_code.co_filename) is None:
+        first = first.tb_next
+    if first is not None:
+        return first
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(KERNEL_DIR):
+        tb = tb.tb_next
+    return tb
+
+
+def _location(filename: str, lineno: int | None, name: str, cells: CellRegistry) -> str:
+    number = cells.number(filename)
+    if number is not None:
+        where = f"{GREEN}Cell In[{number}], line {lineno}{RESET}"
+        return where if name == "<module>" else f"{where}, in {CYAN}{name}(){RESET}"
+    return f"File {GREEN}{filename}:{lineno}{RESET}, in {CYAN}{name}(){RESET}"
+
+
+def _source_block(filename: str, lineno: int | None) -> list[str]:
+    if not lineno:
+        return []
+    lines = []
+    first = max(1, lineno - CONTEXT)
+    for n in range(first, lineno + CONTEXT + 1):
+        line = linecache.getline(filename, n)
+        if not line:
+            if n > lineno:
+                break
+            continue
+        line = line.rstrip("\n")
+        if n == lineno:
+            lines.append(f"{GREEN}----> {n:<3}{RESET}{line}")
+        else:
+            lines.append(f"      {GREEN}{n:<3}{RESET}{line}")
+    return lines
+
+
+def _frames(te: traceback.TracebackException, cells: CellRegistry) -> list[str]:
+    blocks = []
+    for frame in te.stack:
+        block = [_location(frame.filename, frame.lineno, frame.name, cells)]
+        block += _source_block(frame.filename, frame.lineno)
+        blocks.append("\n".join(block))
+    return blocks
+
+
+def _syntax_error(te: traceback.TracebackException, cells: CellRegistry) -> list[str]:
+    number = cells.number(te.filename or "")
+    where = f"Cell In[{number}], line {te.lineno}" if number is not None else f"File {te.filename}:{te.lineno}"
+    lines = [f"  {GREEN}{where}{RESET}"]
+    if te.text:
+        text = te.text.rstrip("\n")
+        stripped = text.lstrip()
+        lines.append(f"    {stripped}")
+        if te.offset:
+            start = max(te.offset - 1 - (len(text) - len(stripped)), 0)
+            end = te.end_offset - 1 - (len(text) - len(stripped)) if te.end_offset else start + 1
+            lines.append("    " + " " * start + f"{RED}" + "^" * max(end - start, 1) + f"{RESET}")
+    lines.append(f"{RED}{te.exc_type.__name__}{RESET}: {te.msg}")
+    return ["\n".join(lines)]
+
+
+def _one(te: traceback.TracebackException, cells: CellRegistry) -> list[str]:
+    name = te.exc_type.__name__ if te.exc_type else "Exception"
+    if te.exc_type and issubclass(te.exc_type, SyntaxError) and not te.stack:
+        return _syntax_error(te, cells)
+    header = f"{RED}{RULE}{RESET}\n{RED}{name:<42}{RESET}Traceback (most recent call last)"
+    return [header, *_frames(te, cells), _last_line(te)]
+
+
+def _last_line(te: traceback.TracebackException) -> str:
+    text = "".join(te.format_exception_only()).rstrip("\n")
+    name, sep, rest = text.partition(":")
+    return f"{RED}{BOLD}{name}{RESET}{sep}{rest}"
+
+
+def format_exception(exc: BaseException, cells: CellRegistry) -> ErrorOutput:
+    tb = strip_kernel_frames(exc.__traceback__, cells)
+    te = traceback.TracebackException(type(exc), exc, tb, compact=True)
+    chain = []
+    while te is not None:  # innermost last, like Python
+        chain.append(te)
+        if te.__cause__ is not None:
+            te = te.__cause__
+        elif te.__context__ is not None and not te.__suppress_context__:
+            te = te.__context__
+        else:
+            te = None
+    lines: list[str] = []
+    for i, link in enumerate(reversed(chain)):
+        if i:
+            cause = chain[len(chain) - 1 - i].__cause__ is not None
+            lines.append("\nThe above exception was the direct cause of the following exception:\n" if cause
+                         else "\nDuring handling of the above exception, another exception occurred:\n")
+        lines += _one(link, cells)
+    traceback.clear_frames(exc.__traceback__)  # let `del x` free what the failed cell held
+    return ErrorOutput(type(exc).__name__, _safe_str(exc), lines)
