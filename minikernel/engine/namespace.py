@@ -32,8 +32,10 @@ class History:
             inputs = ns["In"] = ns["_ih"] = [""]
         while len(inputs) < number:
             inputs.append("")
+        previous = inputs[number - 1] if number - 1 < len(inputs) else ""
         inputs.append(code) if len(inputs) == number else inputs.__setitem__(number, code)
-        ns["_iii"], ns["_ii"], ns["_i"] = ns.get("_ii", ""), ns.get("_i", ""), code
+        # As in IPython: while cell N runs, _i is cell N-1's input and _iN is its own.
+        ns["_iii"], ns["_ii"], ns["_i"] = ns.get("_ii", ""), ns.get("_i", ""), previous
         ns[f"_i{number}"] = code
 
     def record_output(self, number: int, value) -> None:

@@ -108,6 +108,8 @@ def _last_line(te: traceback.TracebackException) -> str:
 
 def format_exception(exc: BaseException, cells: CellRegistry) -> ErrorOutput:
     tb = strip_kernel_frames(exc.__traceback__, cells)
+    if isinstance(exc, SyntaxError) and cells.number(exc.filename or "") is not None:
+        tb = None  # the cell failed to compile: the compiler's frames say nothing to the user
     te = traceback.TracebackException(type(exc), exc, tb, compact=True)
     chain = []
     while te is not None:  # innermost last, like Python

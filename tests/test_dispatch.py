@@ -1,0 +1,110 @@
+"""In-process tests of dispatch: a fake socket records replies, a fake iopub records what is
+published. No zmq traffic, no subprocess."""
+
+import pytest
+
+from minikernel import handlers
+from minikernel.dispatch import Dispatcher, Publisher
+from minikernel.engine.execute import Executor
+from minikernel.wire import ReplayGuard, Session, Signer, decode, encode
+
+KEY = b"k"
+
+
+class FakeSocket:
+    def __init__(self):
+        self.sent = []
+
+    def send_multipart(self, frames):
+        self.sent.append(decode(frames, Signer(KEY))[1])
+
+
+class FakeIOPub:
+    def __init__(self):
+        self.messages, self.streams = [], []
+
+    def publish(self, msg):
+        self.messages.append(msg)
+
+    def stream(self, parent, name, text):
+        self.streams.append((parent, name, text))
+
+
+@pytest.fixture
+def shell():
+    session, signer = Session(), Signer(KEY)
+    iopub, socket = FakeIOPub(), FakeSocket()
+    publisher = Publisher(session, iopub)
+    executor = Executor(publisher.emit, publisher.write, lambda p, pw: "")
+    table = {"execute_request": lambda r: handlers.execute(executor, r),
+             "kernel_info_request": handlers.kernel_info,
+             "boom_request": lambda r: 1 / 0}
+    dispatcher = Dispatcher("shell", socket, session, signer, ReplayGuard(), table, publisher)
+    client = Session()
+
+    def send(msg_type, content=None):
+        msg = client.message(msg_type, content or {})
+        with executor.hooks():
+            dispatcher.handle_frames(encode(msg, signer, [b"client"]))
+        return msg
+
+    return dispatcher, socket, iopub, send
+
+
+def statuses(iopub, msg):
+    return [m.content["execution_state"] for m in iopub.messages
+            if m.msg_type == "status" and m.parent_header["msg_id"] == msg.msg_id]
+
+
+def test_reply_bracketed_by_busy_idle(shell):
+    _, socket, iopub, send = shell
+    msg = send("kernel_info_request")
+    assert socket.sent[0].msg_type == "kernel_info_reply"
+    assert socket.sent[0].parent_header["msg_id"] == msg.msg_id
+    assert statuses(iopub, msg) == ["busy", "idle"]
+
+
+def test_unknown_request_gets_error_reply(shell):
+    _, socket, iopub, send = shell
+    msg = send("nonsense_request")
+    assert socket.sent[0].msg_type == "nonsense_reply"
+    assert socket.sent[0].content["status"] == "error"
+    assert statuses(iopub, msg) == ["busy", "idle"]
+
+
+def test_raising_handler_gets_error_reply(shell):
+    _, socket, iopub, send = shell
+    msg = send("boom_request")
+    assert socket.sent[0].content["ename"] == "ZeroDivisionError"
+    assert statuses(iopub, msg) == ["busy", "idle"]
+
+
+def test_stream_output_is_routed_to_its_request(shell):
+    _, socket, iopub, send = shell
+    msg = send("execute_request", {"code": "print('a')"})
+    assert [(p.msg_id, n, t) for p, n, t in iopub.streams] == [(msg.msg_id, "stdout", "a"), (msg.msg_id, "stdout", "\n")]
+
+
+def test_stop_on_error_aborts_the_rest_of_the_batch(shell):
+    dispatcher, socket, iopub, send = shell
+    send("execute_request", {"code": "1/0"})
+    send("execute_request", {"code": "ran = True"})
+    assert socket.sent[1].content["status"] == "error"
+    assert socket.sent[1].content["ename"] == "ExecutionAborted"
+    dispatcher.end_batch()
+    send("execute_request", {"code": "x = 1"})
+    assert socket.sent[2].content["status"] == "ok"
+
+
+def test_stop_on_error_false_runs_the_rest(shell):
+    dispatcher, socket, iopub, send = shell
+    send("execute_request", {"code": "1/0", "stop_on_error": False})
+    send("execute_request", {"code": "x = 1"})
+    assert socket.sent[1].content["status"] == "ok"
+
+
+def test_bad_signature_is_dropped(shell):
+    dispatcher, socket, iopub, _ = shell
+    frames = encode(Session().message("kernel_info_request", {}), Signer(b"wrong"), [b"c"])
+    dispatcher.handle_frames(frames)
+    assert socket.sent == [] and iopub.messages == []
