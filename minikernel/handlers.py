@@ -55,7 +55,7 @@ def execute(executor: Executor, request: Request) -> dict:
         reply.update(ename=err.ename, evalue=err.evalue, traceback=err.traceback)
     expressions = content.get("user_expressions") or {}
     reply["user_expressions"] = executor.evaluate(expressions) if isinstance(expressions, dict) else {}
-    reply["payload"] = []
+    reply["payload"] = outcome.payload
     return reply
 
 

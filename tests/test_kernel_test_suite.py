@@ -11,8 +11,8 @@ and code_clear_output (test_clear_output).
 
 from __future__ import annotations
 
-import pytest
-from jupyter_kernel_test import TIMEOUT, IopubWelcomeTests, KernelTests
+import jupyter_kernel_test as jkt  # not `from ... import KernelTests`: pytest would collect
+import pytest                      # the base classes too and run them against "python3"
 
 from conftest import KERNEL_NAME
 
@@ -20,7 +20,7 @@ HTML_OBJECT = "class H:\n    def _repr_html_(self):\n        return '<b>hi</b>'\
 
 
 @pytest.mark.usefixtures("jupyter_env")
-class MiniKernelTests(KernelTests):
+class MiniKernelTests(jkt.KernelTests):
     kernel_name = KERNEL_NAME
 
     language_name = "python"
@@ -32,11 +32,11 @@ class MiniKernelTests(KernelTests):
     completion_samples = [
         {"text": "zi", "matches": {"zip"}},
         {"text": "isinst", "matches": {"isinstance"}},
-        {"text": "import sys; sys.vers", "matches": {"version", "version_info"}},
+        {"text": "str.upp", "matches": {"upper"}},
     ]
 
-    complete_code_samples = ["1", "print('hello, world')", "def f(x):\n    return x\n\n", "x = [1,\n 2]"]
-    incomplete_code_samples = ["print('hello", "def f(x):", "for i in range(3):\n    pass", "x = [1,"]
+    complete_code_samples = ["1", "print('hello, world')", "def f(x):\n    return x\n\n", "x = [1,\n2]"]
+    incomplete_code_samples = ["print('''hello", "def f(x):", "for i in range(3):\n    pass", "x = [1,"]
     invalid_code_samples = ["a = = 1", "1 +* 2", "import = 7q"]
 
     code_generate_error = "raise ValueError('boom')"
@@ -67,14 +67,21 @@ class MiniKernelTests(KernelTests):
         """The suite talks to minikernel, not to some other kernel found on the path."""
         self.flush_channels()
         msg_id = self.kc.kernel_info()
-        reply = self.kc.get_shell_msg(timeout=TIMEOUT)
+        reply = self.kc.get_shell_msg(timeout=jkt.TIMEOUT)
         self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
         self.assertEqual(reply["content"]["implementation"], "minikernel")
         self.assertEqual(self.km.kernel_name, KERNEL_NAME)
         self.assertIn("minikernel", self.km.kernel_spec.argv)
 
+    def test_is_complete_hanging_indent(self) -> None:
+        """A continuation line inside brackets is not a block: the statement is complete
+        (IPython's check_complete says "complete" for these too)."""
+        for sample in ("x = [1,\n 2]", "result = max(1,\n             2)"):
+            with self.subTest(code=sample):
+                self.check_is_complete(sample, "complete")
+
 
 @pytest.mark.usefixtures("jupyter_env")
-class MiniKernelIopubWelcomeTests(IopubWelcomeTests):
+class MiniKernelIopubWelcomeTests(jkt.IopubWelcomeTests):
     kernel_name = KERNEL_NAME
     support_iopub_welcome = True

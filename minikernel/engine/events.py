@@ -36,6 +36,7 @@ class ErrorOutput:
 class ExecuteOutcome:
     execution_count: int
     error: ErrorOutput | None = None
+    payload: list = field(default_factory=list)  # e.g. ask_exit
 
     @property
     def ok(self) -> bool:

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from contextlib import contextmanager
 from typing import Callable
 
@@ -14,7 +13,7 @@ from . import hooks, transform
 from .cells import CellRegistry
 from .events import DisplayData, ExecuteInput, ExecuteOutcome, ExecuteResult
 from .formatter import format_object
-from .namespace import History, new_main_module
+from .namespace import Exiter, History, new_main_module
 from .streams import OutStream
 from .tracebacks import format_exception
 
@@ -38,6 +37,9 @@ class Executor:
         self.main_module = new_main_module()
         self.namespace = self.main_module.__dict__
         self.history = History(self.namespace, cache_size)
+        self._payload: list = []
+        for name in ("exit", "quit"):
+            self.namespace[name] = Exiter(name, self._ask_exit)
         self.cells = CellRegistry()
         self.stdout = OutStream("stdout", write)
         self.stderr = OutStream("stderr", write)
@@ -45,15 +47,22 @@ class Executor:
         self.in_user_code = False
         self._cell = (0, False)  # (number, store_history) of the running cell, for displayhook
         self._allow_stdin = True
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop = None  # an asyncio loop, made on the first cell that awaits
 
     # -- process-wide hooks -------------------------------------------------------------------
     def hooks(self):
         return hooks.installed(self.stdout, self.stderr, self.displayhook, self.input, self.getpass,
                                self.display, self.main_module)
 
+    def _ask_exit(self, keep_kernel: bool) -> None:
+        self._payload = [p for p in self._payload if p.get("source") != "ask_exit"]
+        self._payload.append({"source": "ask_exit", "keepkernel": bool(keep_kernel)})
+
     def displayhook(self, value) -> None:
         if value is None:
+            return
+        if isinstance(value, Exiter):  # a bare `exit` means exit(), as in IPython
+            value()
             return
         number, store = self._cell
         data, metadata = format_object(value)
@@ -98,13 +107,14 @@ class Executor:
         if store_history:
             self.execution_count = number
             self.history.record_input(number, code)
+        self._payload = []
         with self._output(silent):
             self._cell, self._allow_stdin = (number, store_history), allow_stdin
             self._emit(ExecuteInput(code, number))
             error = self._run(code, number)
             if error is not None:
                 self._emit(error)
-        return ExecuteOutcome(number if store_history else self.execution_count, error)
+        return ExecuteOutcome(number if store_history else self.execution_count, error, self._payload)
 
     @contextmanager
     def _output(self, silent: bool):
@@ -134,6 +144,8 @@ class Executor:
         self.in_user_code = True
         if transform.is_coroutine_code(code):
             if self._loop is None:
+                import asyncio  # ~20 ms: only for cells that await
+
                 self._loop = asyncio.new_event_loop()
             self._loop.run_until_complete(eval(code, self.namespace))
         else:

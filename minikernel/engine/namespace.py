@@ -9,6 +9,20 @@ import builtins
 import types
 
 
+class Exiter:
+    """`exit` / `quit` in a cell: ask the frontend to end the session (the `ask_exit` payload,
+    as IPython does) instead of killing the kernel process."""
+
+    def __init__(self, name: str, on_exit):
+        self._name, self._on_exit = name, on_exit
+
+    def __repr__(self) -> str:
+        return f"Use {self._name}() or Ctrl-D to exit"
+
+    def __call__(self, keep_kernel: bool = False) -> None:
+        self._on_exit(keep_kernel)
+
+
 def new_main_module() -> types.ModuleType:
     module = types.ModuleType("__main__", "The minikernel user namespace")
     ns = module.__dict__

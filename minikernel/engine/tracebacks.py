@@ -53,6 +53,7 @@ def _source_block(filename: str, lineno: int | None) -> list[str]:
         return []
     lines = []
     first = max(1, lineno - CONTEXT)
+    width = len(str(lineno + CONTEXT))
     for n in range(first, lineno + CONTEXT + 1):
         line = linecache.getline(filename, n)
         if not line:
@@ -61,18 +62,20 @@ def _source_block(filename: str, lineno: int | None) -> list[str]:
             continue
         line = line.rstrip("\n")
         if n == lineno:
-            lines.append(f"{GREEN}----> {n:<3}{RESET}{line}")
+            lines.append(f"{GREEN}----> {n:>{width}}{RESET} {line}")
         else:
-            lines.append(f"      {GREEN}{n:<3}{RESET}{line}")
+            lines.append(f"      {GREEN}{n:>{width}}{RESET} {line}")
     return lines
 
 
 def _frames(te: traceback.TracebackException, cells: CellRegistry) -> list[str]:
     blocks = []
     for frame in te.stack:
+        if frame.filename.startswith(KERNEL_DIR):  # e.g. the SIGINT handler that raised
+            continue
         block = [_location(frame.filename, frame.lineno, frame.name, cells)]
         block += _source_block(frame.filename, frame.lineno)
-        blocks.append("\n".join(block))
+        blocks.append("\n".join(block) + "\n")  # a blank line between frames, as IPython does
     return blocks
 
 
@@ -96,7 +99,7 @@ def _one(te: traceback.TracebackException, cells: CellRegistry) -> list[str]:
     name = te.exc_type.__name__ if te.exc_type else "Exception"
     if te.exc_type and issubclass(te.exc_type, SyntaxError) and not te.stack:
         return _syntax_error(te, cells)
-    header = f"{RED}{RULE}{RESET}\n{RED}{name:<42}{RESET}Traceback (most recent call last)"
+    header = f"{RED}{RULE}{RESET}\n{RED}{name:<42}{RESET}Traceback (most recent call last)\n"
     return [header, *_frames(te, cells), _last_line(te)]
 
 
