@@ -133,8 +133,7 @@ class KernelProcess:
         try:
             with ex.hooks(), hooks.sigint_raises_only_when(lambda: ex.in_user_code,
                                                            lambda: log.info("interrupt while idle: ignored")):
-                serve(self.sockets.shell, self.shell.handle_frames, self.stop, self.shell_waker,
-                      after_batch=self.shell.end_batch)
+                serve(self.sockets.shell, self.shell.handle_frames, self.stop, self.shell_waker)
         finally:
             self.main_done.set()
             self.request_stop()

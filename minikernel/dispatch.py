@@ -63,6 +63,12 @@ class Publisher:
         self.iopub.publish(self.session.child_of(parent, "status", {"execution_state": state}))
 
 
+def _stops_queue(request: Request, content: dict | None) -> bool:
+    """A failed, non-silent execute with stop_on_error (default true) aborts the queue behind it."""
+    return (request.msg.msg_type == "execute_request" and bool(content) and content.get("status") == "error"
+            and request.content.get("stop_on_error", True) and not request.content.get("silent", False))
+
+
 def _as_iopub(event) -> tuple[str, dict]:
     if isinstance(event, ExecuteInput):
         return "execute_input", {"code": event.code, "execution_count": event.execution_count}
@@ -88,18 +94,18 @@ class Dispatcher:
         self.replays = replays
         self.handlers = handlers
         self.publisher = publisher
-        self.aborting = False  # stop_on_error: answer queued execute_requests without running them
 
-    def handle_frames(self, frames: list) -> None:
+    def handle_frames(self, frames: list, abort: bool = False) -> None:
         try:
             idents, msg = decode(frames, self.signer, self.replays)
         except (FramingError, SignatureError) as e:
             log.warning("dropped a message on %s: %s", self.channel, e)
             return
-        self.dispatch(Request(self.channel, idents, msg))
-
-    def end_batch(self) -> None:
-        self.aborting = False
+        request = Request(self.channel, idents, msg)
+        if abort and msg.msg_type == "execute_request":
+            self._abort(request)
+        else:
+            self.dispatch(request)
 
     def dispatch(self, request: Request) -> None:
         msg = request.msg
@@ -107,8 +113,13 @@ class Dispatcher:
             self.publisher.latest = msg
         token = current_request.set(request)
         self.publisher.status(msg, "busy")
+        queued: list = []
         try:
             content = self._call(request)
+            if _stops_queue(request, content):
+                # Taken before the error reply goes out: exactly what was queued behind the
+                # failed cell. A request sent after the client saw the error is not aborted.
+                queued = self._take_queued()
             if content is not None:
                 self.send(request, content)
         except Exception:
@@ -116,12 +127,25 @@ class Dispatcher:
         finally:
             self.publisher.status(msg, "idle")
             current_request.reset(token)
+        for frames in queued:
+            self.handle_frames(frames, abort=True)
+
+    def _take_queued(self) -> list:
+        queued = []
+        while True:
+            try:
+                queued.append(self.socket.recv_multipart(zmq.NOBLOCK))
+            except zmq.Again:
+                return queued
+
+    def _abort(self, request: Request) -> None:
+        self.publisher.status(request.msg, "busy")
+        # Spec 5.1: aborted requests are answered with status "error" (not "aborted").
+        self.send(request, error_content("ExecutionAborted", "not run: an earlier cell failed (stop_on_error)"))
+        self.publisher.status(request.msg, "idle")
 
     def _call(self, request: Request) -> dict | None:
         msg_type = request.msg.msg_type
-        if self.aborting and msg_type == "execute_request":
-            # Spec 5.1: aborted requests are answered with status "error" (not "aborted").
-            return error_content("ExecutionAborted", "not run: an earlier cell failed (stop_on_error)")
         handler = self.handlers.get(msg_type)
         if handler is None:
             if msg_type.endswith("_request"):
@@ -130,14 +154,10 @@ class Dispatcher:
             log.warning("ignored %r on %s", msg_type, self.channel)
             return None
         try:
-            content = handler(request)
+            return handler(request)
         except Exception as e:
             log.exception("handler for %s raised", msg_type)
             return error_content(type(e).__name__, str(e))
-        if (msg_type == "execute_request" and content and content.get("status") == "error"
-                and request.content.get("stop_on_error", True) and not request.content.get("silent", False)):
-            self.aborting = True
-        return content
 
     def send(self, request: Request, content: dict) -> None:
         reply = self.session.reply_to(request.msg, content)

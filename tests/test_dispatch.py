@@ -2,6 +2,7 @@
 published. No zmq traffic, no subprocess."""
 
 import pytest
+import zmq
 
 from minikernel import handlers
 from minikernel.dispatch import Dispatcher, Publisher
@@ -14,9 +15,15 @@ KEY = b"k"
 class FakeSocket:
     def __init__(self):
         self.sent = []
+        self.inbox = []  # frames "queued" on the socket, not yet received
 
     def send_multipart(self, frames):
         self.sent.append(decode(frames, Signer(KEY))[1])
+
+    def recv_multipart(self, flags=0):
+        if not self.inbox:
+            raise zmq.Again()
+        return self.inbox.pop(0)
 
 
 class FakeIOPub:
@@ -42,13 +49,15 @@ def shell():
     dispatcher = Dispatcher("shell", socket, session, signer, ReplayGuard(), table, publisher)
     client = Session()
 
-    def send(msg_type, content=None):
+    def send(msg_type, content=None, queue_behind=()):
+        """Dispatch one request while `queue_behind` requests wait on the socket."""
         msg = client.message(msg_type, content or {})
+        socket.inbox += [encode(client.message(t, c), signer, [b"client"]) for t, c in queue_behind]
         with executor.hooks():
             dispatcher.handle_frames(encode(msg, signer, [b"client"]))
         return msg
 
-    return dispatcher, socket, iopub, send
+    return executor, socket, iopub, send
 
 
 def statuses(iopub, msg):
@@ -85,26 +94,26 @@ def test_stream_output_is_routed_to_its_request(shell):
     assert [(p.msg_id, n, t) for p, n, t in iopub.streams] == [(msg.msg_id, "stdout", "a"), (msg.msg_id, "stdout", "\n")]
 
 
-def test_stop_on_error_aborts_the_rest_of_the_batch(shell):
-    dispatcher, socket, iopub, send = shell
-    send("execute_request", {"code": "1/0"})
-    send("execute_request", {"code": "ran = True"})
-    assert socket.sent[1].content["status"] == "error"
+def test_stop_on_error_aborts_what_is_queued_behind(shell):
+    executor, socket, iopub, send = shell
+    send("execute_request", {"code": "1/0"},
+         queue_behind=[("execute_request", {"code": "ran = True"}), ("kernel_info_request", {})])
+    assert [m.msg_type for m in socket.sent] == ["execute_reply", "execute_reply", "kernel_info_reply"]
     assert socket.sent[1].content["ename"] == "ExecutionAborted"
-    dispatcher.end_batch()
-    send("execute_request", {"code": "x = 1"})
-    assert socket.sent[2].content["status"] == "ok"
+    assert "ran" not in executor.namespace
+    send("execute_request", {"code": "x = 1"})  # sent after the error was seen: runs
+    assert socket.sent[3].content["status"] == "ok"
 
 
 def test_stop_on_error_false_runs_the_rest(shell):
-    dispatcher, socket, iopub, send = shell
-    send("execute_request", {"code": "1/0", "stop_on_error": False})
-    send("execute_request", {"code": "x = 1"})
-    assert socket.sent[1].content["status"] == "ok"
+    executor, socket, iopub, send = shell
+    send("execute_request", {"code": "1/0", "stop_on_error": False},
+         queue_behind=[("execute_request", {"code": "ran = True"})])
+    assert len(socket.sent) == 1 and len(socket.inbox) == 1  # left queued, to run normally
 
 
 def test_bad_signature_is_dropped(shell):
-    dispatcher, socket, iopub, _ = shell
-    frames = encode(Session().message("kernel_info_request", {}), Signer(b"wrong"), [b"c"])
-    dispatcher.handle_frames(frames)
-    assert socket.sent == [] and iopub.messages == []
+    executor, socket, iopub, send = shell
+    socket.inbox.append(encode(Session().message("execute_request", {"code": "bad = 1"}), Signer(b"wrong"), [b"c"]))
+    send("execute_request", {"code": "1/0"})  # the bad message is drained with the queue, then dropped
+    assert len(socket.sent) == 1 and "bad" not in executor.namespace

@@ -34,6 +34,7 @@ class IOPub:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
         # True while the thread sleeps with nothing buffered: any put must wake it.
         # While it holds buffered stream text it sleeps until its deadline and only a
         # non-stream message (which must go out after that text) wakes it.
@@ -62,12 +63,15 @@ class IOPub:
         self._queue.put(_STOP)
         self._wake()
         self.thread.join(timeout)
+        if not self.thread.is_alive():  # close the pipe only once nobody can use it
+            os.close(self._wake_r)
+            os.close(self._wake_w)
 
     def _wake(self) -> None:
         self._idle_wait = self._coalescing = False
         try:
             os.write(self._wake_w, b"x")
-        except BlockingIOError:
+        except OSError:  # full pipe (a wake-up is pending anyway) or already closed at exit
             pass
 
     # -- the thread ---------------------------------------------------------------------------
@@ -106,8 +110,6 @@ class IOPub:
             if item is _STOP:
                 break
             self._send(item)
-        os.close(self._wake_r)
-        os.close(self._wake_w)
 
     def _sleep(self, poller: zmq.Poller, timeout: float | None, coalescing: bool) -> None:
         if coalescing:

@@ -36,13 +36,8 @@ class Waker:
 
 
 def serve(socket: zmq.Socket, handle: Callable[[list], None], stop: threading.Event, waker: Waker,
-          tick: float | None = None, on_tick: Callable[[], None] | None = None,
-          after_batch: Callable[[], None] | None = None) -> None:
-    """Receive and handle messages until `stop` is set.
-
-    All messages already queued are handled before `after_batch` runs (the shell uses it to
-    end stop_on_error aborting once the queue behind a failed cell has been answered).
-    """
+          tick: float | None = None, on_tick: Callable[[], None] | None = None) -> None:
+    """Receive and handle messages until `stop` is set."""
     poller = zmq.Poller()
     poller.register(socket, zmq.POLLIN)
     poller.register(waker.fd, zmq.POLLIN)
@@ -61,5 +56,3 @@ def serve(socket: zmq.Socket, handle: Callable[[list], None], stop: threading.Ev
             except zmq.Again:
                 break
             handle(frames)
-        if after_batch is not None:
-            after_batch()
