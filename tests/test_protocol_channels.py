@@ -11,7 +11,7 @@ import time
 import pytest
 import zmq
 
-from test_protocol_support import iopub_of, of_type, raw, reply_of, vkernel  # noqa: F401 (fixtures)
+from test_protocol_support import iopub_of, raw, reply_of, vkernel  # noqa: F401 (fixtures)
 
 CHANNELS = ("shell", "control")
 
@@ -53,10 +53,10 @@ def test_kernel_info_reply(vkernel, channel):
 def test_control_answers_while_shell_runs_a_cell(vkernel):
     kc = vkernel.kc
     cell = kc.execute("import time; time.sleep(3)")
-    # the cell has started once its execute_input is out
-    while not (lambda m: m["msg_type"] == "execute_input" and m["parent_header"].get("msg_id") == cell)(
-            kc.get_iopub_msg(timeout=10)):
-        pass
+    while True:  # the cell has started once its execute_input is out
+        msg = kc.get_iopub_msg(timeout=10)
+        if msg["msg_type"] == "execute_input" and msg["parent_header"].get("msg_id") == cell:
+            break
     start = time.perf_counter()
     info = send(vkernel, "kernel_info_request", channel="control")
     reply = reply_of(vkernel, info, "control", timeout=5)

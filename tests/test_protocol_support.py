@@ -34,11 +34,19 @@ def strip_ansi(text: str) -> str:
 
 # -- validation ---------------------------------------------------------------------------------
 
+ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]00:?00)$")
+
+
+def check_raw_header(frame: bytes) -> None:
+    """The header frame as sent: its date an ISO-8601 string in UTC. (jupyter_client parses dates
+    and gives naive ones the local zone, so only the raw frame shows what the kernel wrote.)"""
+    date = json.loads(frame).get("date")
+    assert isinstance(date, str) and ISO_UTC.match(date), f"header date {date!r} is not ISO-8601 UTC"
+
+
 def _check_utc_date(date) -> None:
-    """ISO-8601 with an explicit UTC offset. jupyter_client turns ISO strings into aware datetimes;
-    anything it could not parse stays a string and fails here."""
-    if isinstance(date, str):
-        assert "T" in date, f"date {date!r} is not ISO-8601"
+    if isinstance(date, str):  # jupyter_client leaves what it cannot parse as a string
+        assert ISO_UTC.match(date), f"date {date!r} is not ISO-8601 UTC"
         date = datetime.fromisoformat(date.replace("Z", "+00:00"))
     assert isinstance(date, datetime), f"date {date!r} is not ISO-8601"
     assert date.utcoffset() == timedelta(0), f"date {date!r} is not UTC"
@@ -77,7 +85,15 @@ def validate(msg: dict) -> dict:
 
 
 def install_validation(kc, seen: list) -> None:
-    """Make every get_*_msg of this blocking client validate what it returns."""
+    """Make every get_*_msg of this blocking client validate what it returns (and its session
+    check each raw header it deserializes)."""
+    deserialize = kc.session.deserialize
+
+    def checked_deserialize(msg_list, *args, **kwargs):
+        check_raw_header(bytes(msg_list[1]))
+        return deserialize(msg_list, *args, **kwargs)
+
+    kc.session.deserialize = checked_deserialize
     for name in ("get_shell_msg", "get_iopub_msg", "get_control_msg", "get_stdin_msg"):
         original = getattr(kc, name)
 
@@ -181,6 +197,7 @@ class RawClient:
         if not sock.poll(timeout * 1000):
             return None
         _, rest = self.reader.feed_identities(sock.recv_multipart())
+        check_raw_header(rest[1])
         return validate(self.reader.deserialize(rest))
 
     def close(self) -> None:
