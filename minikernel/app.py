@@ -33,6 +33,7 @@ class Kernel(Configurable):
     output_cache_size = Integer(1000, config=True, help="Results kept in Out / _N (0 keeps none).")
     parent_poll_interval = Float(1.0, config=True, help="Seconds between checks that the launching process lives.")
     shutdown_grace = Float(1.0, config=True, help="Seconds a running cell gets to finish once shutdown is asked.")
+    iopub_wait = Float(2.0, config=True, help="At start, the longest the shell waits for a first iopub subscriber.")
 
 
 class KernelProcess:
@@ -130,6 +131,10 @@ class KernelProcess:
         control = threading.Thread(target=self._control_main, name="minikernel-control", daemon=True)
         control.start()
         ex = self.executor
+        # Slow joiner: a client's SUB socket may connect after its first request arrives, and
+        # the output of that request would be lost (jupyter console then waits forever).
+        # Shell requests wait in zmq's queue until someone listens; control is served already.
+        self.iopub.subscribed.wait(self.options.iopub_wait)
         try:
             with ex.hooks(), hooks.sigint_raises_only_when(lambda: ex.in_user_code,
                                                            lambda: log.info("interrupt while idle: ignored")):

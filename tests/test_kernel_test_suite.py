@@ -82,6 +82,7 @@ class MiniKernelTests(jkt.KernelTests):
 
 
 @pytest.mark.usefixtures("jupyter_env")
+@pytest.mark.timeout(60)  # test_recv_iopub_welcome_msg waits on iopub without a timeout
 class MiniKernelIopubWelcomeTests(jkt.IopubWelcomeTests):
     kernel_name = KERNEL_NAME
     support_iopub_welcome = True

@@ -125,6 +125,25 @@ def check_interrupted(kc, reply: dict, seen: list[dict]) -> None:
     assert result_text(outputs) == "'still here'"
 
 
+def test_cell_sent_after_an_error_reply_runs():
+    """stop_on_error aborts only requests already queued behind the failed cell: one sent
+    after its reply arrived must run. The race is narrow, hence the repetitions."""
+    with started() as (km, kc):
+        def reply_to(msg_id):
+            while True:
+                msg = kc.get_shell_msg(timeout=10)
+                if msg["parent_header"]["msg_id"] == msg_id:
+                    return msg["content"]
+
+        enames = []
+        for _ in range(200):
+            enames.append(reply_to(kc.execute("1 / 0"))["ename"])  # each one sent after a reply
+            enames.append(reply_to(kc.execute("'ran'")).get("ename", "ok"))
+        aborted = enames.count("ExecutionAborted")
+        assert aborted == 0, f"{aborted} of 400 cells sent after the previous reply were aborted"
+        assert enames == ["ZeroDivisionError", "ok"] * 200
+
+
 def test_interrupt_kernel_signal_mode():
     with started() as (km, kc):
         assert km.kernel_spec.interrupt_mode == "signal"
@@ -197,7 +216,7 @@ def test_multikernelmanager_independent_namespaces():
             kc.stop_channels()
         mkm.shutdown_all(now=False)
     assert mkm.list_kernel_ids() == []
-    assert all(p.returncode == 0 for p in popens)
+    assert [p.returncode for p in popens] == [0, 0]  # both left on shutdown_request
 
 
 # -- AsyncKernelManager -------------------------------------------------------------------------

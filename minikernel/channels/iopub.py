@@ -41,6 +41,7 @@ class IOPub:
         self._idle_wait = False
         self._coalescing = False
         self._topic_prefix = f"kernel.{session.session_id[:8]}.".encode()
+        self.subscribed = threading.Event()  # set when the first client subscribes
         self.thread = threading.Thread(target=self._run, name="minikernel-iopub", daemon=True)
 
     # -- producers (any thread) -------------------------------------------------------------
@@ -137,6 +138,7 @@ class IOPub:
             except zmq.Again:
                 return
             if frame[:1] == b"\x01":  # subscribe (b"\x00" is unsubscribe)
+                self.subscribed.set()
                 topic = frame[1:]
                 welcome = self.session.message("iopub_welcome", {"subscription": topic.decode("utf-8", "replace")})
                 self.socket.send_multipart(encode(welcome, self.signer, [topic]))

@@ -7,6 +7,8 @@ user enters a blank line.
 from __future__ import annotations
 
 import codeop
+import io
+import tokenize
 import warnings
 
 FLAGS = codeop.PyCF_DONT_IMPLY_DEDENT | codeop.PyCF_ALLOW_INCOMPLETE_INPUT
@@ -44,6 +46,27 @@ def is_complete(source: str) -> tuple[str, str]:
     lines = source.split("\n")
     if len(lines) > 1 and not lines[-1].strip():
         return "complete", ""  # a blank line ends the block
-    if _leading(lines[-1]):
-        return "incomplete", _leading(lines[-1])
+    depth, statement_line = _block_state(source)
+    if depth > 0:
+        return "incomplete", _leading(lines[statement_line - 1])
     return "complete", ""
+
+
+def _block_state(source: str) -> tuple[int, int]:
+    """(indent depth of the last statement, line where it starts). Continuation lines inside
+    brackets (`x = [1,\n     2]`) are not blocks: only INDENT tokens count."""
+    depth, line, new_statement = 0, 1, True
+    n_lines = len(source.splitlines())
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.INDENT:
+                depth += 1
+            elif tok.type == tokenize.DEDENT and tok.start[0] <= n_lines:  # not the final DEDENTs
+                depth -= 1
+            elif tok.type == tokenize.NEWLINE:
+                new_statement = True
+            elif tok.type not in (tokenize.NL, tokenize.COMMENT, tokenize.DEDENT, tokenize.ENDMARKER) and new_statement:
+                line, new_statement = tok.start[0], False
+    except (tokenize.TokenError, SyntaxError):
+        return 0, line
+    return depth, line
