@@ -77,14 +77,30 @@ def uninstall(argv: list[str]) -> int:
     return 0
 
 
+def _plain_connection_file(argv: list[str]) -> str | None:
+    """The file of a bare `-f FILE` (what frontends run), else None."""
+    if len(argv) == 2 and argv[0] in ("-f", "--f", "--connection-file"):
+        return argv[1]
+    if len(argv) == 1 and argv[0].startswith(("-f=", "--f=", "--connection-file=")):
+        return argv[0].split("=", 1)[1]
+    return None
+
+
 def run(argv: list[str]) -> int:
-    from .app import MiniKernelApp
+    from . import paths
+    from .app import KernelOptions, run_kernel
     from .connection import ConnectionFileError
 
-    app = MiniKernelApp()
     try:
+        plain = _plain_connection_file(argv)
+        if plain is not None and not paths.has_config_file():
+            run_kernel(plain, KernelOptions())
+            return 0
+        from .config import MiniKernelApp
+
+        app = MiniKernelApp()
         app.initialize(argv)
-        app.start()
+        run_kernel(app.connection_file, app.options(), app.log_level)
     except ConnectionFileError as e:
         print(f"minikernel: {e}", file=sys.stderr)
         return 2

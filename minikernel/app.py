@@ -6,12 +6,10 @@ import logging
 import os
 import sys
 import threading
+from dataclasses import dataclass, field
 from functools import partial
 
-from traitlets import Float, Integer, Unicode
-from traitlets.config import Application, Configurable
-
-from . import __version__, connection, handlers, paths
+from . import connection, handlers
 from .channels.heartbeat import Heartbeat
 from .channels.iopub import IOPub
 from .channels.loop import Waker, serve
@@ -25,21 +23,27 @@ from .wire import ReplayGuard, Session, Signer
 log = logging.getLogger("minikernel")
 
 
-class Kernel(Configurable):
-    """Kernel options: `--Kernel.<name>=value` on the command line or `c.Kernel.<name>` in a config file."""
+def _option(default, help: str):
+    return field(default=default, metadata={"help": help})
 
-    flush_interval = Float(0.05, config=True, help="Seconds stream text is gathered before it is sent.")
-    stream_chunk_size = Integer(1 << 20, config=True, help="Most characters in one stream message.")
-    output_cache_size = Integer(1000, config=True, help="Results kept in Out / _N (0 keeps none).")
-    parent_poll_interval = Float(1.0, config=True, help="Seconds between checks that the launching process lives.")
-    shutdown_grace = Float(1.0, config=True, help="Seconds a running cell gets to finish once shutdown is asked.")
-    iopub_wait = Float(2.0, config=True, help="At start, the longest the shell waits for a first iopub subscriber.")
+
+@dataclass
+class KernelOptions:
+    """Kernel options: `--Kernel.<name>=value` on the command line or `c.Kernel.<name>` in a
+    config file (config.py turns these fields into traitlets)."""
+
+    flush_interval: float = _option(0.05, "Seconds stream text is gathered before it is sent.")
+    stream_chunk_size: int = _option(1 << 20, "Most characters in one stream message.")
+    output_cache_size: int = _option(1000, "Results kept in Out / _N (0 keeps none).")
+    parent_poll_interval: float = _option(1.0, "Seconds between checks that the launching process lives.")
+    shutdown_grace: float = _option(1.0, "Seconds a running cell gets to finish once shutdown is asked.")
+    iopub_wait: float = _option(2.0, "At start, the longest the shell waits for a first iopub subscriber.")
 
 
 class KernelProcess:
     """One running kernel: its sockets, threads and executor."""
 
-    def __init__(self, info: connection.ConnectionInfo, options: Kernel, written_file: str | None = None):
+    def __init__(self, info: connection.ConnectionInfo, options: KernelOptions, written_file: str | None = None):
         self.info = info
         self.options = options
         self.written_file = written_file
@@ -156,51 +160,19 @@ class KernelProcess:
                 pass
 
 
-class MiniKernelApp(Application):
-    name = "minikernel"
-    description = "minikernel: a small, fast Jupyter kernel for Python.\n\n" \
-                  "Run: python -m minikernel -f CONNECTION_FILE\n" \
-                  "Register: python -m minikernel install [--user|--sys-prefix|--prefix DIR] (see install --help)"
-    version = __version__
-    connection_file = Unicode("", config=True, help="The connection file to use; without it the kernel "
-                                                    "writes its own and prints its path.")
-    config_file = Unicode("", config=True, help="A config file (.py or .json) to load.")
-    aliases = {
-        "f": "MiniKernelApp.connection_file",
-        "connection-file": "MiniKernelApp.connection_file",
-        "log-level": "Application.log_level",
-        "config": "MiniKernelApp.config_file",
-    }
-    classes = [Kernel]
-
-    def initialize(self, argv=None) -> None:
-        self.parse_command_line(argv)
-        for directory in (paths.config_dir(), os.getcwd()):
-            self.load_config_file("minikernel_config", path=[directory])
-        if self.config_file:
-            if not os.path.isfile(self.config_file):
-                raise connection.ConnectionFileError(f"{self.config_file}: no such config file")
-            directory, name = os.path.split(os.path.abspath(self.config_file))
-            self.load_config_file(name, path=[directory])
-        self.update_config(self.cli_config)  # the command line wins over config files
-
-    def start(self) -> None:
-        logger = logging.getLogger("minikernel")
-        handler = logging.StreamHandler(sys.__stderr__)  # the real stderr: logs never land in cells
-        handler.setFormatter(logging.Formatter("[minikernel %(levelname)s %(asctime)s] %(message)s", "%H:%M:%S"))
-        logger.addHandler(handler)
-        logger.setLevel(self.log_level)
-        logger.propagate = False
-        written = None
-        if self.connection_file:
-            info = connection.load(self.connection_file)
-        else:
-            info = connection.new_info()
-        if not info.key:
-            log.warning("the connection file has an empty key: messages are not signed")
-        kernel = KernelProcess(info, Kernel(parent=self), None)
-        if not self.connection_file:
-            written = kernel.written_file = connection.write(info)
-            print(f"minikernel: connection file {written}\n"
-                  f"  attach with: jupyter console --existing {written}", file=sys.__stdout__, flush=True)
-        kernel.run()
+def run_kernel(connection_file: str, options: KernelOptions, log_level: int | str = logging.WARNING) -> None:
+    """Run a kernel until it is shut down. Without a connection file it writes its own."""
+    handler = logging.StreamHandler(sys.__stderr__)  # the real stderr: logs never land in cells
+    handler.setFormatter(logging.Formatter("[minikernel %(levelname)s %(asctime)s] %(message)s", "%H:%M:%S"))
+    log.addHandler(handler)
+    log.setLevel(log_level)
+    log.propagate = False
+    info = connection.load(connection_file) if connection_file else connection.new_info()
+    if not info.key:
+        log.warning("the connection file has an empty key: messages are not signed")
+    kernel = KernelProcess(info, options)
+    if not connection_file:
+        kernel.written_file = connection.write(info)
+        print(f"minikernel: connection file {kernel.written_file}\n"
+              f"  attach with: jupyter console --existing {kernel.written_file}", file=sys.__stdout__, flush=True)
+    kernel.run()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from dataclasses import asdict, dataclass
 
 from . import paths
@@ -96,6 +95,8 @@ def from_dict(data: dict, path: str = "connection info") -> ConnectionInfo:
 
 def new_info() -> ConnectionInfo:
     """Connection info for a kernel started without -f: loopback, random key, ports chosen at bind."""
+    import secrets
+
     return ConnectionInfo(key=secrets.token_hex(32))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import platform
 import signal
 import sys
 import threading
@@ -17,7 +16,7 @@ from .wire import PROTOCOL_VERSION
 
 LANGUAGE_INFO = {
     "name": "python",
-    "version": platform.python_version(),
+    "version": "{}.{}.{}".format(*sys.version_info[:3]),
     "mimetype": "text/x-python",
     "file_extension": ".py",
     "pygments_lexer": "python",

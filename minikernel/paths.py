@@ -25,3 +25,15 @@ def runtime_dir() -> str:
 
 def config_dir() -> str:
     return os.environ.get("JUPYTER_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".jupyter")
+
+
+CONFIG_NAME = "minikernel_config"
+
+
+def config_dirs() -> list[str]:
+    """Where minikernel_config.py / .json are looked for, later ones winning."""
+    return [config_dir(), os.getcwd()]
+
+
+def has_config_file() -> bool:
+    return any(os.path.exists(os.path.join(d, CONFIG_NAME + ext)) for d in config_dirs() for ext in (".py", ".json"))

@@ -16,6 +16,7 @@ FORBIDDEN = {
     "channels": {"traitlets", "minikernel.engine", "minikernel.dispatch", "minikernel.handlers",
                  "minikernel.app"},
     "connection": {"zmq", "traitlets"},
+    "paths": {"zmq", "traitlets"},
     "kernelspec": {"zmq", "traitlets"},
     "dispatch": {"traitlets", "minikernel.app"},
     "handlers": {"traitlets", "minikernel.app"},

@@ -1,6 +1,7 @@
 """The kernel process: its own connection file, parent death, configuration, CLI flags."""
 
 import os
+import pathlib
 import stat
 import subprocess
 import sys
@@ -83,20 +84,27 @@ def _out_keys(kc):
     return reply["content"]["user_expressions"]["k"]["data"]["text/plain"]
 
 
-@pytest.mark.parametrize("how", ["command line", "config file"])
-def test_traitlets_configuration(tmp_path, how):
+@pytest.mark.parametrize("how", ["command line", "config file", "jupyter config dir"])
+def test_traitlets_configuration(tmp_path, jupyter_env, how):
+    extra, default_config = [], pathlib.Path(os.environ["JUPYTER_CONFIG_DIR"]) / "minikernel_config.py"
     if how == "command line":
         extra = ["--Kernel.output_cache_size=1"]
-    else:
+    elif how == "config file":
         config = tmp_path / "my_config.py"
         config.write_text("c.Kernel.output_cache_size = 1\n")
         extra = [f"--config={config}"]
-    km, kc = _start(extra)
+    else:  # found by a plain `-f FILE` launch, the way frontends start kernels
+        default_config.parent.mkdir(parents=True, exist_ok=True)
+        default_config.write_text("c.Kernel.output_cache_size = 1\n")
     try:
-        assert _out_keys(kc) == "[3]"
+        km, kc = _start(extra)
+        try:
+            assert _out_keys(kc) == "[3]"
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel()
     finally:
-        kc.stop_channels()
-        km.shutdown_kernel()
+        default_config.unlink(missing_ok=True)
 
 
 def test_missing_config_file_is_one_line(tmp_path):
