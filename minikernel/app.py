@@ -135,13 +135,13 @@ class KernelProcess:
         control = threading.Thread(target=self._control_main, name="minikernel-control", daemon=True)
         control.start()
         ex = self.executor
-        # Slow joiner: a client's SUB socket may connect after its first request arrives, and
-        # the output of that request would be lost (jupyter console then waits forever).
-        # Shell requests wait in zmq's queue until someone listens; control is served already.
-        self.iopub.subscribed.wait(self.options.iopub_wait)
         try:
             with ex.hooks(), hooks.sigint_raises_only_when(lambda: ex.in_user_code,
                                                            lambda: log.info("interrupt while idle: ignored")):
+                # Slow joiner: a client's SUB socket may connect after its first request arrives,
+                # and that request's output would be lost (jupyter console then waits forever).
+                # Shell requests wait in zmq's queue until someone listens; control is served already.
+                self.iopub.subscribed.wait(self.options.iopub_wait)
                 serve(self.sockets.shell, self.shell.handle_frames, self.stop, self.shell_waker)
         finally:
             self.main_done.set()

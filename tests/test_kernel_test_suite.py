@@ -12,6 +12,8 @@ and code_clear_output (test_clear_output).
 from __future__ import annotations
 
 import jupyter_kernel_test as jkt  # not `from ... import KernelTests`: pytest would collect
+import unittest
+
 import pytest                      # the base classes too and run them against "python3"
 
 from conftest import KERNEL_NAME
@@ -59,9 +61,16 @@ class MiniKernelTests(jkt.KernelTests):
 
     code_inspect_sample = "zip"
 
-    # Not covered by the kernel core yet: the base class skips these.
+    # Not in the kernel core: the pager payload comes with `obj?` help (issue 5) and
+    # clear_output with the display machinery (issue 4). Fill these samples in then.
     code_page_something = ""
     code_clear_output = ""
+
+    @unittest.skip("pager payload (obj? help) is issue 5, not the kernel core")
+    def test_pager(self) -> None: ...
+
+    @unittest.skip("clear_output is issue 4 (display machinery), not the kernel core")
+    def test_clear_output(self) -> None: ...
 
     def test_runs_against_minikernel(self) -> None:
         """The suite talks to minikernel, not to some other kernel found on the path."""
