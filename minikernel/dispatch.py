@@ -122,7 +122,7 @@ class Dispatcher:
                 queued = self._take_queued()
             if content is not None:
                 self.send(request, content)
-        except Exception:
+        except (Exception, KeyboardInterrupt):  # an interrupt landing here must not end the loop
             log.exception("could not answer %s", msg.msg_type)
         finally:
             self.publisher.status(msg, "idle")
@@ -155,7 +155,7 @@ class Dispatcher:
             return None
         try:
             return handler(request)
-        except Exception as e:
+        except (Exception, KeyboardInterrupt) as e:
             log.exception("handler for %s raised", msg_type)
             return error_content(type(e).__name__, str(e))
 

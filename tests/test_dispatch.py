@@ -37,6 +37,10 @@ class FakeIOPub:
         self.streams.append((parent, name, text))
 
 
+def _raise_keyboard_interrupt(request):
+    raise KeyboardInterrupt
+
+
 @pytest.fixture
 def shell():
     session, signer = Session(), Signer(KEY)
@@ -45,7 +49,8 @@ def shell():
     executor = Executor(publisher.emit, publisher.write, lambda p, pw: "")
     table = {"execute_request": lambda r: handlers.execute(executor, r),
              "kernel_info_request": handlers.kernel_info,
-             "boom_request": lambda r: 1 / 0}
+             "boom_request": lambda r: 1 / 0,
+             "interrupted_request": _raise_keyboard_interrupt}
     dispatcher = Dispatcher("shell", socket, session, signer, ReplayGuard(), table, publisher)
     client = Session()
 
@@ -85,6 +90,13 @@ def test_raising_handler_gets_error_reply(shell):
     _, socket, iopub, send = shell
     msg = send("boom_request")
     assert socket.sent[0].content["ename"] == "ZeroDivisionError"
+    assert statuses(iopub, msg) == ["busy", "idle"]
+
+
+def test_interrupt_outside_user_code_gets_error_reply(shell):
+    _, socket, iopub, send = shell
+    msg = send("interrupted_request")
+    assert socket.sent[0].content["ename"] == "KeyboardInterrupt"
     assert statuses(iopub, msg) == ["busy", "idle"]
 
 

@@ -121,3 +121,19 @@ def test_surrogates_and_odd_values_are_encodable():
     _, back = decode(encode(msg, signer), signer)
     assert back.content["text"].startswith("bad ")
     assert back.content["set"] == [1]
+
+
+def test_msg_ids_unique_across_threads():
+    import threading
+
+    session, ids = Session(), []
+
+    def stamp():
+        ids.extend(session.header("status")["msg_id"] for _ in range(20000))
+
+    threads = [threading.Thread(target=stamp) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(ids) == len(set(ids)) == 80000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import itertools
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -45,12 +46,13 @@ class Session:
         self.username = username or _default_username()
         # msg_id = session prefix + counter: unique and far cheaper than uuid4 per message.
         self._prefix = f"{self.session_id[:8]}_{os.getpid()}_"
-        self._counter = 0
+        # Headers are stamped on the main, control and iopub threads: next() on a count is
+        # atomic, `self.n += 1` is not.
+        self._counter = itertools.count(1)
 
     def header(self, msg_type: str) -> dict:
-        self._counter += 1
         return {
-            "msg_id": f"{self._prefix}{self._counter}",
+            "msg_id": f"{self._prefix}{next(self._counter)}",
             "session": self.session_id,
             "username": self.username,
             "date": datetime.now(timezone.utc).isoformat(),
