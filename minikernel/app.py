@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
@@ -12,7 +13,7 @@ from functools import partial
 from . import connection, handlers
 from .channels.heartbeat import Heartbeat
 from .channels.iopub import IOPub
-from .channels.loop import Waker, serve
+from .channels.loop import AsyncServer, Waker, serve
 from .channels.sockets import bind_sockets, close_sockets
 from .channels.stdin import Stdin
 from .dispatch import Dispatcher, Publisher, current_request
@@ -49,7 +50,10 @@ class KernelProcess:
         self.written_file = written_file
         self.stop = threading.Event()
         self.main_done = threading.Event()
-        self.shell_waker, self.control_waker = Waker(), Waker()
+        self.control_waker = Waker()
+        # The main thread's loop: shell requests, cells that await, and the user's tasks,
+        # which keep running between cells.
+        self.loop = asyncio.new_event_loop()
         self.session = Session()
         self.signer = Signer(info.key.encode(), info.signature_scheme)
         self.heartbeat = Heartbeat(info)
@@ -59,10 +63,12 @@ class KernelProcess:
         self.publisher = Publisher(self.session, self.iopub)
         self.stdin = Stdin(self.sockets.stdin, self.session, self.signer)
         self.executor = Executor(self.publisher.emit, self.publisher.write, self._ask_input,
-                                 options.output_cache_size)
+                                 options.output_cache_size, self.loop)
         replays = ReplayGuard()
         self.shell = Dispatcher("shell", self.sockets.shell, self.session, self.signer, replays,
                                 self._shell_handlers(), self.publisher)
+        self.shell_server = AsyncServer(self.loop, self.sockets.shell, self.shell.handle_frames)
+        self.shell.poke = self.shell_server.poke
         self.control = Dispatcher("control", self.sockets.control, self.session, self.signer, replays,
                                   self._control_handlers(), self.publisher)
         self.parent_pid = int(os.environ.get("JPY_PARENT_PID", "0") or 0)
@@ -75,7 +81,7 @@ class KernelProcess:
             "execute_request": partial(handlers.execute, ex),
             "is_complete_request": handlers.is_complete,
             "complete_request": partial(handlers.complete, ex),
-            "inspect_request": partial(handlers.inspect, ex),
+            "inspect_request": partial(handlers.inspect_request, ex),
             "history_request": partial(handlers.history, ex),
             "comm_info_request": handlers.comm_info,
             # Deprecated on shell since 5.4, still sent by older clients.
@@ -98,7 +104,8 @@ class KernelProcess:
     # -- lifecycle ----------------------------------------------------------------------------
     def request_stop(self, restart: bool = False) -> None:
         self.stop.set()
-        self.shell_waker.wake()
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.loop.stop)
         self.control_waker.wake()
 
     def _check_parent(self) -> None:
@@ -135,22 +142,35 @@ class KernelProcess:
         control = threading.Thread(target=self._control_main, name="minikernel-control", daemon=True)
         control.start()
         ex = self.executor
+        asyncio.set_event_loop(self.loop)
         try:
-            with ex.hooks(), hooks.sigint_raises_only_when(lambda: ex.in_user_code,
-                                                           lambda: log.info("interrupt while idle: ignored")):
+            with ex.hooks(), hooks.sigint(ex.runner.on_sigint, lambda: log.info("interrupt while idle: ignored")):
                 # Slow joiner: a client's SUB socket may connect after its first request arrives,
                 # and that request's output would be lost (jupyter console then waits forever).
                 # Shell requests wait in zmq's queue until someone listens; control is served already.
                 self.iopub.subscribed.wait(self.options.iopub_wait)
-                serve(self.sockets.shell, self.shell.handle_frames, self.stop, self.shell_waker)
+                self.shell_server.run(self.stop, lambda: log.info("interrupt outside a cell: ignored"))
         finally:
             self.main_done.set()
-            self.request_stop()
+            self.stop.set()  # (not request_stop: a pending loop.stop() would cut the task clean-up short)
+            self.control_waker.wake()
             control.join(5.0)
             self.iopub.stop()
             self.heartbeat.stop()
             close_sockets(self.sockets)
+            self._cancel_user_tasks()
+            self.loop.close()
             self._remove_connection_file()
+
+    def _cancel_user_tasks(self) -> None:
+        tasks = asyncio.all_tasks(self.loop)
+        for task in tasks:
+            task.cancel()
+        if tasks:  # let them see the cancellation (a task that ignores it is left behind)
+            try:
+                self.loop.run_until_complete(asyncio.wait(tasks, timeout=1.0))
+            except RuntimeError:
+                log.warning("user tasks left pending at shutdown")
 
     def _remove_connection_file(self) -> None:
         if self.written_file:

@@ -6,8 +6,11 @@ have no reply, like comm_msg). It never sends and never publishes status: that h
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import inspect
 import logging
+from collections import deque
 from dataclasses import dataclass
 from typing import Callable
 
@@ -94,6 +97,9 @@ class Dispatcher:
         self.replays = replays
         self.handlers = handlers
         self.publisher = publisher
+        self.running_cell: asyncio.Future | None = None  # an execute_request whose cell awaits
+        self.waiting: deque[Request] = deque()  # execute_requests queued behind it
+        self.poke = lambda: None  # re-check the socket after using it outside the reader
 
     def handle_frames(self, frames: list, abort: bool = False) -> None:
         try:
@@ -109,25 +115,57 @@ class Dispatcher:
 
     def dispatch(self, request: Request) -> None:
         msg = request.msg
-        if msg.msg_type == "execute_request" and self.channel == "shell":
-            self.publisher.latest = msg
+        if msg.msg_type == "execute_request":
+            if self.running_cell is not None:  # cells run one at a time, in order
+                self.waiting.append(request)
+                return
+            if self.channel == "shell":
+                self.publisher.latest = msg
         token = current_request.set(request)
-        self.publisher.status(msg, "busy")
-        queued: list = []
         try:
+            self.publisher.status(msg, "busy")
             content = self._call(request)
-            if _stops_queue(request, content):
-                # Taken before the error reply goes out: exactly what was queued behind the
-                # failed cell. A request sent after the client saw the error is not aborted.
-                queued = self._take_queued()
+            if inspect.isawaitable(content):
+                # The cell awaits: finish it as a task (it keeps this request as its context)
+                # while this loop goes on serving other requests.
+                self.running_cell = asyncio.ensure_future(self._finish_later(request, content))
+            else:
+                self._finish(request, content)
+        finally:
+            current_request.reset(token)
+
+    async def _finish_later(self, request: Request, awaitable) -> None:
+        try:
+            content = await awaitable
+        except (Exception, KeyboardInterrupt, asyncio.CancelledError) as e:
+            log.exception("an awaiting cell failed outside user code")
+            content = error_content(type(e).__name__, str(e))
+        self.running_cell = None
+        self._finish(request, content)
+        self.poke()
+        asyncio.get_running_loop().call_soon(self._run_waiting)
+
+    def _run_waiting(self) -> None:
+        while self.waiting and self.running_cell is None:
+            self.dispatch(self.waiting.popleft())
+
+    def _finish(self, request: Request, content: dict | None) -> None:
+        """Reply, then idle; after a failed cell with stop_on_error, abort what queued behind it."""
+        aborted, queued_frames = [], []
+        if _stops_queue(request, content):
+            # Taken before the error reply goes out: exactly what was queued behind the failed
+            # cell. A request sent after the client saw the error is not aborted.
+            aborted, queued_frames = list(self.waiting), self._take_queued()
+            self.waiting.clear()
+        try:
             if content is not None:
                 self.send(request, content)
         except (Exception, KeyboardInterrupt):  # an interrupt landing here must not end the loop
-            log.exception("could not answer %s", msg.msg_type)
-        finally:
-            self.publisher.status(msg, "idle")
-            current_request.reset(token)
-        for frames in queued:
+            log.exception("could not answer %s", request.msg.msg_type)
+        self.publisher.status(request.msg, "idle")
+        for waiting in aborted:
+            self._abort(waiting)
+        for frames in queued_frames:
             self.handle_frames(frames, abort=True)
 
     def _take_queued(self) -> list:

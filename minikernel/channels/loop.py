@@ -56,3 +56,38 @@ def serve(socket: zmq.Socket, handle: Callable[[list], None], stop: threading.Ev
             except zmq.Again:
                 break
             handle(frames)
+
+
+class AsyncServer:
+    """Serves one zmq socket from an asyncio loop on the owning thread.
+
+    zmq's FD is edge-triggered: every wake-up drains the socket, and `poke()` re-checks it after
+    the socket was used outside the reader (a reply sent when an awaiting cell finishes).
+    """
+
+    def __init__(self, loop, socket: zmq.Socket, handle: Callable[[list], None]):
+        self.loop, self.socket, self.handle = loop, socket, handle
+        self._fd = socket.getsockopt(zmq.FD)
+
+    def _on_readable(self) -> None:
+        while self.socket.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            try:
+                frames = self.socket.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            self.handle(frames)
+
+    def poke(self) -> None:
+        self.loop.call_soon(self._on_readable)
+
+    def run(self, stop: threading.Event, on_interrupt: Callable[[], None]) -> None:
+        self.loop.add_reader(self._fd, self._on_readable)
+        self.poke()  # messages that arrived before the reader was installed
+        try:
+            while not stop.is_set():
+                try:
+                    self.loop.run_forever()
+                except KeyboardInterrupt:  # one that escaped asyncio's machinery: keep serving
+                    on_interrupt()
+        finally:
+            self.loop.remove_reader(self._fd)

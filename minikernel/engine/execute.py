@@ -7,13 +7,14 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Callable
+from typing import Awaitable, Callable
 
 from . import hooks, transform
 from .cells import CellRegistry
 from .events import DisplayData, ExecuteInput, ExecuteOutcome, ExecuteResult
 from .formatter import format_object
 from .namespace import Exiter, History, new_main_module
+from .runner import Runner
 from .streams import OutStream
 from .tracebacks import format_exception
 
@@ -30,7 +31,7 @@ class Executor:
     """The interpreter: owns the user namespace and the execution counter."""
 
     def __init__(self, emit: Callable, write: Callable[[str, str], None],
-                 ask_input: Callable[[str, bool], str], cache_size: int = 1000):
+                 ask_input: Callable[[str, bool], str], cache_size: int = 1000, loop=None):
         self._emit_out = emit
         self._emit = emit
         self._ask_input = ask_input
@@ -44,15 +45,16 @@ class Executor:
         self.stdout = OutStream("stdout", write)
         self.stderr = OutStream("stderr", write)
         self.execution_count = 0  # the number of the last cell that stored history
-        self.in_user_code = False
         self._cell = (0, False)  # (number, store_history) of the running cell, for displayhook
         self._allow_stdin = True
-        self._loop = None  # an asyncio loop, made on the first cell that awaits
+        self.runner = Runner(self.namespace, loop)
 
     # -- process-wide hooks -------------------------------------------------------------------
+    @contextmanager
     def hooks(self):
-        return hooks.installed(self.stdout, self.stderr, self.displayhook, self.input, self.getpass,
-                               self.display, self.main_module)
+        with hooks.installed(self.stdout, self.stderr, self.displayhook, self.input, self.getpass,
+                             self.display, self.main_module), hooks.nested_event_loops(self.runner.blocks):
+            yield
 
     def _ask_exit(self, keep_kernel: bool) -> None:
         self._payload = [p for p in self._payload if p.get("source") != "ask_exit"]
@@ -101,69 +103,64 @@ class Executor:
 
     # -- running cells ------------------------------------------------------------------------
     def execute(self, code: str, silent: bool = False, store_history: bool = True,
-                allow_stdin: bool = True) -> ExecuteOutcome:
+                allow_stdin: bool = True) -> ExecuteOutcome | Awaitable[ExecuteOutcome]:
+        """Run a cell. A cell that awaits, when the kernel's loop runs, comes back as an
+        awaitable outcome: the loop serves other requests while it is suspended."""
         store_history = store_history and not silent
         number = self.execution_count + 1
         if store_history:
             self.execution_count = number
             self.history.record_input(number, code)
         self._payload = []
-        with self._output(silent):
-            self._cell, self._allow_stdin = (number, store_history), allow_stdin
-            self._emit(ExecuteInput(code, number))
-            error = self._run(code, number)
-            if error is not None:
-                self._emit(error)
-        return ExecuteOutcome(number if store_history else self.execution_count, error, self._payload)
+        self._enter(silent, number, store_history, allow_stdin)
+        self._emit(ExecuteInput(code, number))
+        try:
+            cell = transform.compile_cell(code, self.cells.register(code, number))
+        except BaseException as e:  # SyntaxError, or e.g. MemoryError/RecursionError from the parser
+            return self._finish(number, store_history, format_exception(e, self.cells))
+        if cell.awaits and self.runner.can_await():
+            return self._finish_later(cell, number, store_history)
+        try:
+            self.runner.run(cell.parts)
+            error = None
+        except BaseException as e:  # everything, SystemExit and KeyboardInterrupt included
+            error = format_exception(e, self.cells)
+        return self._finish(number, store_history, error)
 
-    @contextmanager
-    def _output(self, silent: bool):
+    async def _finish_later(self, cell, number: int, store_history: bool) -> ExecuteOutcome:
+        try:
+            await self.runner.run_async(cell.parts)
+            error = None
+        except BaseException as e:  # CancelledError too: the cell is over either way
+            error = format_exception(e, self.cells)
+        return self._finish(number, store_history, error)
+
+    def _enter(self, silent: bool, number: int, store_history: bool, allow_stdin: bool) -> None:
         hooks.repair(self.stdout, self.stderr, self.displayhook, self.display)
         self._emit = _drop if silent else self._emit_out
         self.stdout.muted = self.stderr.muted = silent
-        try:
-            yield
-        finally:
-            self._emit = self._emit_out
-            self.stdout.muted = self.stderr.muted = False
+        self._cell, self._allow_stdin = (number, store_history), allow_stdin
 
-    def _run(self, code: str, number: int):
-        filename = self.cells.register(code, number)
-        try:
-            cell = transform.compile_cell(code, filename)
-            for part in (cell.body, cell.last):
-                if part is not None:
-                    self._run_code(part)
-        except BaseException as e:  # everything, SystemExit and KeyboardInterrupt included
-            return format_exception(e, self.cells)
-        finally:
-            self.in_user_code = False
-        return None
+    def _finish(self, number: int, store_history: bool, error) -> ExecuteOutcome:
+        if error is not None:
+            self._emit(error)
+        self._emit = self._emit_out
+        self.stdout.muted = self.stderr.muted = False
+        return ExecuteOutcome(number if store_history else self.execution_count, error, self._payload)
 
-    def _run_code(self, code) -> None:
-        self.in_user_code = True
-        if transform.is_coroutine_code(code):
-            if self._loop is None:
-                import asyncio  # ~20 ms: only for cells that await
-
-                self._loop = asyncio.new_event_loop()
-            self._loop.run_until_complete(eval(code, self.namespace))
-        else:
-            exec(code, self.namespace)
-        self.in_user_code = False
+    @property
+    def in_user_code(self) -> bool:
+        return self.runner.in_plain_code or self.runner.task is not None
 
     def evaluate(self, expressions: dict) -> dict:
         """user_expressions: each evaluated silently, each with its own status."""
         results = {}
         for name, expr in expressions.items():
             try:
-                self.in_user_code = True
-                value = eval(compile(str(expr), "<user_expression>", "eval"), self.namespace)
-                self.in_user_code = False
+                value = self.runner.evaluate(compile(str(expr), "<user_expression>", "eval"))
                 data, metadata = format_object(value)
                 results[name] = {"status": "ok", "data": data, "metadata": metadata}
             except BaseException as e:
-                self.in_user_code = False
                 err = format_exception(e, self.cells)
                 results[name] = {"status": "error", "ename": err.ename, "evalue": err.evalue,
                                  "traceback": err.traceback}

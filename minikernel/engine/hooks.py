@@ -1,13 +1,14 @@
 """The one module that swaps process-wide hooks, always as context managers.
 
 sys.stdout, sys.stderr, sys.displayhook, builtins.input, builtins.display, getpass.getpass,
-sys.modules["__main__"] and the SIGINT handler.
+sys.modules["__main__"], the SIGINT handler, and `comm.create_comm` / `comm.get_comm_manager`.
 """
 
 from __future__ import annotations
 
 import builtins
 import getpass
+import logging
 import signal
 import sys
 import threading
@@ -60,20 +61,84 @@ def _usable(stream) -> bool:
 
 
 @contextmanager
-def sigint_raises_only_when(in_user_code: Callable[[], bool], on_ignored: Callable[[], None]):
-    """SIGINT becomes KeyboardInterrupt only while user code runs, so an interrupt can never
-    break the kernel's own bookkeeping (a half-sent reply, a lost idle)."""
+def sigint(on_sigint: Callable[[], bool], on_ignored: Callable[[], None]):
+    """SIGINT goes to `on_sigint` (which raises KeyboardInterrupt in running user code, or
+    cancels a suspended cell) and is otherwise ignored, so an interrupt can never break the
+    kernel's own bookkeeping (a half-sent reply, a lost idle)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum, frame):
-        if in_user_code():
-            raise KeyboardInterrupt
-        on_ignored()
+        if not on_sigint():
+            on_ignored()
 
     saved = signal.signal(signal.SIGINT, handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, saved)
+
+
+class _ExceptionsToStderr(logging.Handler):
+    """traitlets log records that carry an exception, onto sys.stderr as it is at that moment
+    (the current request's). Without an IPython shell, ipywidgets reports errors in widget
+    callbacks (observe, on_click...) only this way; traitlets' own NullHandler would lose them."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.setFormatter(logging.Formatter("%(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info:
+            try:
+                sys.stderr.write(self.format(record) + "\n")
+            except Exception:
+                self.handleError(record)
+
+
+@contextmanager
+def comms_installed(manager):
+    """Point `comm.create_comm` / `comm.get_comm_manager` (the `comm` package, used by ipywidgets
+    8) at `manager`, if that package is importable; without it, nothing to do."""
+    handler = _ExceptionsToStderr()
+    traitlets_log = logging.getLogger("traitlets")
+    traitlets_log.addHandler(handler)
+    try:
+        import comm
+    except Exception:  # not installed (it is no dependency of minikernel), or broken
+        comm = None
+    if comm is not None:
+        saved = comm.create_comm, comm.get_comm_manager
+        comm.create_comm, comm.get_comm_manager = manager.create_comm, lambda *a, **kw: manager
+    try:
+        yield
+    finally:
+        if comm is not None:
+            comm.create_comm, comm.get_comm_manager = saved
+        traitlets_log.removeHandler(handler)
+
+
+@contextmanager
+def nested_event_loops(blocked: Callable[[object], bool]):
+    """Let plain cell code start its own event loop (asyncio.run(), loop.run_until_complete())
+    while the kernel's loop is blocked running that code, and still create tasks on the kernel's
+    loop (asyncio.create_task() works in a plain cell, as in ipykernel).
+
+    asyncio.run() and BaseEventLoop._check_running() ask `asyncio.events._get_running_loop()`
+    whether a loop runs; create_task() and get_running_loop() use the C-level value, which we
+    leave alone. `blocked(loop)` says whether `loop` is the kernel's, blocked in plain code.
+    """
+    import asyncio.events as events
+
+    original = events._get_running_loop
+
+    def _get_running_loop():
+        loop = original()
+        return None if loop is not None and blocked(loop) else loop
+
+    events._get_running_loop = _get_running_loop
+    try:
+        yield
+    finally:
+        events._get_running_loop = original

@@ -18,6 +18,14 @@ class CompiledCell:
     body: CodeType | None  # everything but a displayed last expression ("exec")
     last: CodeType | None  # the last expression ("single": its value goes to sys.displayhook)
 
+    @property
+    def parts(self) -> list[CodeType]:
+        return [code for code in (self.body, self.last) if code is not None]
+
+    @property
+    def awaits(self) -> bool:
+        return any(is_coroutine_code(code) for code in self.parts)
+
 
 def is_coroutine_code(code: CodeType) -> bool:
     return bool(code.co_flags & inspect.CO_COROUTINE)
