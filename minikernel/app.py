@@ -151,14 +151,14 @@ class KernelProcess:
                 self.iopub.subscribed.wait(self.options.iopub_wait)
                 self.shell_server.run(self.stop, lambda: log.info("interrupt outside a cell: ignored"))
         finally:
-            self.main_done.set()
             self.stop.set()  # (not request_stop: a pending loop.stop() would cut the task clean-up short)
+            self._cancel_user_tasks()  # a suspended cell still gets its reply
+            self.main_done.set()
             self.control_waker.wake()
             control.join(5.0)
             self.iopub.stop()
             self.heartbeat.stop()
             close_sockets(self.sockets)
-            self._cancel_user_tasks()
             self.loop.close()
             self._remove_connection_file()
 
