@@ -6,12 +6,10 @@ multi-line path (is_complete_request -> "...:" continuation prompt). Its output 
 ANSI colour and cursor codes, so expected text is matched with escape sequences allowed
 between any two characters.
 
-Known race: jupyter console (6.6) starts the kernel, connects its channels and only waits for
-kernel_info_reply on shell, never for iopub (it does not use wait_for_ready). Its iopub SUB
-first tries to connect before minikernel has bound the port and retries 100 ms later, while
-minikernel answers kernel_info at once; a first cell typed in that gap loses its busy/idle
-status messages and the console waits for "idle" forever. `first_cell` turns that hang into
-an explicit failure.
+A first cell typed right after start-up used to lose its output: jupyter console (6.6) only
+waits for kernel_info_reply, not for its iopub SUB to connect. The kernel now holds shell
+requests until the first iopub subscription (Kernel.iopub_wait); `first_cell` would turn a
+regression into an explicit failure instead of a hang.
 """
 
 from __future__ import annotations
@@ -142,3 +140,26 @@ def test_console_exit_command(console):
     console.child.close()
     assert console.child.exitstatus == 0
     assert wait_for_exit(kernel_pid)
+
+
+def test_console_tab_input_and_ctrl_c(console):
+    console.first_cell("import os")
+    console.child.send("os.pa")
+    console.child.send("\t")  # Tab: the kernel's completions pop up
+    console.expect("pardir")
+    console.child.send("\x1b")  # close the menu
+    console.child.send("\x15")  # Ctrl-U: clear the line
+    console.type("answer = input('your name? ')")
+    console.expect("your name? ")
+    console.type("Grace")
+    console.expect("In [3]: ")
+    console.type("answer")
+    console.expect("Out[3]: 'Grace'")
+    console.expect("In [4]: ")
+    console.type("import time; print('sleeping', flush=True); time.sleep(60)")
+    console.expect("sleeping")
+    console.child.send("\x03")  # Ctrl-C: jupyter console interrupts the kernel
+    console.expect("KeyboardInterrupt")
+    console.expect("In [5]: ")
+    console.type("'still here'")
+    console.expect("Out[5]: 'still here'")
