@@ -19,6 +19,7 @@ from .channels.stdin import Stdin
 from .dispatch import Dispatcher, Publisher, current_request
 from .engine import hooks
 from .engine.execute import Executor
+from .history import HistoryStore
 from .wire import ReplayGuard, Session, Signer
 
 log = logging.getLogger("minikernel")
@@ -39,6 +40,8 @@ class KernelOptions:
     parent_poll_interval: float = _option(1.0, "Seconds between checks that the launching process lives.")
     shutdown_grace: float = _option(1.0, "Seconds a running cell gets to finish once shutdown is asked.")
     iopub_wait: float = _option(2.0, "At start, the longest the shell waits for a first iopub subscriber.")
+    history_enabled: bool = _option(True, "Keep history on disk across sessions (else in memory only).")
+    history_file: str = _option("", "The history database (default: <jupyter data dir>/minikernel/history.sqlite).")
 
 
 class KernelProcess:
@@ -62,8 +65,9 @@ class KernelProcess:
                            options.stream_chunk_size)
         self.publisher = Publisher(self.session, self.iopub)
         self.stdin = Stdin(self.sockets.stdin, self.session, self.signer)
+        self.history = HistoryStore(options.history_file or None, options.history_enabled)
         self.executor = Executor(self.publisher.emit, self.publisher.write, self._ask_input,
-                                 options.output_cache_size, self.loop)
+                                 options.output_cache_size, self.loop, self.history)
         replays = ReplayGuard()
         self.shell = Dispatcher("shell", self.sockets.shell, self.session, self.signer, replays,
                                 self._shell_handlers(), self.publisher)
@@ -82,7 +86,7 @@ class KernelProcess:
             "is_complete_request": handlers.is_complete,
             "complete_request": partial(handlers.complete, ex),
             "inspect_request": partial(handlers.inspect_request, ex),
-            "history_request": partial(handlers.history, ex),
+            "history_request": partial(handlers.history, self.history),
             "comm_info_request": handlers.comm_info,
             # Deprecated on shell since 5.4, still sent by older clients.
             "shutdown_request": partial(handlers.shutdown, self.request_stop),
@@ -156,6 +160,7 @@ class KernelProcess:
             self.main_done.set()
             self.control_waker.wake()
             control.join(5.0)
+            self.history.close()
             self.iopub.stop()
             self.heartbeat.stop()
             close_sockets(self.sockets)

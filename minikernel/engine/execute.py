@@ -31,13 +31,15 @@ class Executor:
     """The interpreter: owns the user namespace and the execution counter."""
 
     def __init__(self, emit: Callable, write: Callable[[str, str], None],
-                 ask_input: Callable[[str, bool], str], cache_size: int = 1000, loop=None):
+                 ask_input: Callable[[str, bool], str], cache_size: int = 1000, loop=None,
+                 store=None):
         self._emit_out = emit
         self._emit = emit
         self._ask_input = ask_input
         self.main_module = new_main_module()
         self.namespace = self.main_module.__dict__
         self.history = History(self.namespace, cache_size)
+        self.store = store  # the kernel's history store (store_input/store_output), if any
         self._payload: list = []
         for name in ("exit", "quit"):
             self.namespace[name] = Exiter(name, self._ask_exit)
@@ -70,6 +72,8 @@ class Executor:
         data, metadata = format_object(value)
         if store:
             self.history.record_output(number, value)
+            if self.store is not None:
+                self.store.store_output(number, data.get("text/plain", ""))
         self._emit(ExecuteResult(number, data, metadata))
 
     def display(self, *objs, include=None, exclude=None, metadata=None, transient=None,
@@ -111,6 +115,8 @@ class Executor:
         if store_history:
             self.execution_count = number
             self.history.record_input(number, code)
+            if self.store is not None:
+                self.store.store_input(number, code)
         self._payload = []
         self._enter(silent, number, store_history, allow_stdin)
         self._emit(ExecuteInput(code, number))
