@@ -19,6 +19,7 @@ from .channels.stdin import Stdin
 from .dispatch import Dispatcher, Publisher, current_request
 from .engine import hooks
 from .engine.execute import Executor
+from .comm import CommManager
 from .history import HistoryStore
 from .wire import ReplayGuard, Session, Signer
 
@@ -68,6 +69,8 @@ class KernelProcess:
         self.history = HistoryStore(options.history_file or None, options.history_enabled)
         self.executor = Executor(self.publisher.emit, self.publisher.write, self._ask_input,
                                  options.output_cache_size, self.loop, self.history)
+        # Comms: out on iopub parented to the current request; callbacks run as user code.
+        self.comms = CommManager(self.publisher.comm, self.executor.runner.call, self.publisher.parent_message)
         replays = ReplayGuard()
         self.shell = Dispatcher("shell", self.sockets.shell, self.session, self.signer, replays,
                                 self._shell_handlers(), self.publisher)
@@ -87,7 +90,10 @@ class KernelProcess:
             "complete_request": partial(handlers.complete, ex),
             "inspect_request": partial(handlers.inspect_request, ex),
             "history_request": partial(handlers.history, self.history),
-            "comm_info_request": handlers.comm_info,
+            "comm_info_request": partial(handlers.comm_info, self.comms),
+            "comm_open": partial(handlers.comm_open, self.comms),
+            "comm_msg": partial(handlers.comm_msg, self.comms),
+            "comm_close": partial(handlers.comm_close, self.comms),
             # Deprecated on shell since 5.4, still sent by older clients.
             "shutdown_request": partial(handlers.shutdown, self.request_stop),
         }
@@ -148,7 +154,8 @@ class KernelProcess:
         ex = self.executor
         asyncio.set_event_loop(self.loop)
         try:
-            with ex.hooks(), hooks.sigint(ex.runner.on_sigint, lambda: log.info("interrupt while idle: ignored")):
+            with ex.hooks(), hooks.comms_installed(self.comms), \
+                    hooks.sigint(ex.runner.on_sigint, lambda: log.info("interrupt while idle: ignored")):
                 # Slow joiner: a client's SUB socket may connect after its first request arrives,
                 # and that request's output would be lost (jupyter console then waits forever).
                 # Shell requests wait in zmq's queue until someone listens; control is served already.

@@ -62,6 +62,18 @@ class Publisher:
     def emit(self, event) -> None:
         self.iopub.publish(self.session.child_of(self.parent(), *_as_iopub(event)))
 
+    def comm(self, msg_type: str, content: dict, metadata: dict, buffers: list) -> None:
+        """comm_open / comm_msg / comm_close from the kernel, parented to the current request."""
+        self.iopub.publish(self.session.message(msg_type, content, self.parent(), metadata, buffers))
+
+    def parent_message(self) -> dict:
+        """The current request as a jupyter_client-style dict ({} if none), for comm.kernel.get_parent()."""
+        msg = self.parent()
+        if msg is None:
+            return {}
+        return {"header": msg.header, "parent_header": msg.parent_header, "metadata": msg.metadata,
+                "content": msg.content, "msg_id": msg.msg_id, "msg_type": msg.msg_type}
+
     def status(self, parent: Message, state: str) -> None:
         self.iopub.publish(self.session.child_of(parent, "status", {"execution_state": state}))
 

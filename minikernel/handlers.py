@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import fnmatch
+import inspect
 import signal
 import sys
 import threading
 
 from . import __version__
+from .comm import CommManager
 from .dispatch import Request
 from .engine import complete as completion
 from .engine.execute import Executor
+from .history import HistoryStore
 from .engine.is_complete import is_complete as check_complete
 from .wire import PROTOCOL_VERSION
 
@@ -40,7 +42,8 @@ def kernel_info(request: Request) -> dict:
     }
 
 
-def execute(executor: Executor, request: Request) -> dict:
+def execute(executor: Executor, request: Request):
+    """The reply content, or (a cell that awaits) an awaitable of it."""
     content = request.content
     code = content.get("code", "")
     if not isinstance(code, str):
@@ -48,6 +51,16 @@ def execute(executor: Executor, request: Request) -> dict:
     silent = bool(content.get("silent", False))
     outcome = executor.execute(code, silent=silent, store_history=bool(content.get("store_history", not silent)),
                                allow_stdin=bool(content.get("allow_stdin", True)))
+    if inspect.isawaitable(outcome):
+        return _execute_reply_later(executor, content, outcome)
+    return _execute_reply(executor, content, outcome)
+
+
+async def _execute_reply_later(executor: Executor, content: dict, outcome) -> dict:
+    return _execute_reply(executor, content, await outcome)
+
+
+def _execute_reply(executor: Executor, content: dict, outcome) -> dict:
     reply = {"status": "ok" if outcome.ok else "error", "execution_count": outcome.execution_count}
     if outcome.error is not None:
         err = outcome.error
@@ -71,7 +84,7 @@ def complete(executor: Executor, request: Request) -> dict:
     return {"status": "ok", "matches": matches, "cursor_start": start, "cursor_end": end, "metadata": {}}
 
 
-def inspect(executor: Executor, request: Request) -> dict:
+def inspect_request(executor: Executor, request: Request) -> dict:
     code = str(request.content.get("code", ""))
     cursor = request.content.get("cursor_pos", len(code))
     cursor = len(code) if not isinstance(cursor, int) else max(0, min(cursor, len(code)))
@@ -79,37 +92,56 @@ def inspect(executor: Executor, request: Request) -> dict:
     return {"status": "ok", "found": text is not None, "data": {"text/plain": text} if text else {}, "metadata": {}}
 
 
-def history(executor: Executor, request: Request) -> dict:
-    """In-memory history of this session (session number 0 means the current one)."""
+def history(store: HistoryStore, request: Request) -> dict:
+    """history_request: tail, range or search over the history store (spec: "History")."""
     content = request.content
-    inputs = executor.namespace.get("In")
-    inputs = inputs if isinstance(inputs, list) else [""]
-    entries = [(0, n, src) for n, src in enumerate(inputs) if n > 0]
+    raw, output = bool(content.get("raw", True)), bool(content.get("output", False))
     kind = content.get("hist_access_type", "tail")
-    if kind == "range":
-        start, stop = int(content.get("start", 0) or 0), content.get("stop")
-        entries = [e for e in entries if e[1] >= start and (stop is None or e[1] < int(stop))]
+    if kind == "tail":
+        entries = store.tail(_int(content.get("n"), 10), raw, output)
+    elif kind == "range":
+        stop = content.get("stop")
+        entries = store.range(_int(content.get("session"), 0), _int(content.get("start"), 1),
+                              None if stop is None else _int(stop, None), raw, output)
     elif kind == "search":
-        pattern = str(content.get("pattern", "*"))
-        entries = [e for e in entries if fnmatch.fnmatchcase(e[2], pattern)]
-        if content.get("unique"):
-            seen, unique = set(), []
-            for e in reversed(entries):
-                if e[2] not in seen:
-                    seen.add(e[2])
-                    unique.append(e)
-            entries = unique[::-1]
-    n = content.get("n")
-    if kind in ("tail", "search") and isinstance(n, int) and n >= 0:
-        entries = entries[-n:] if n else []
-    if content.get("output"):
-        outputs = executor.namespace.get("Out", {})
-        entries = [(s, n, (src, repr(outputs[n]) if n in outputs else None)) for s, n, src in entries]
+        n = content.get("n")
+        entries = store.search(str(content.get("pattern", "*")), None if n is None else _int(n, None),
+                               bool(content.get("unique", False)), raw, output)
+    else:
+        raise ValueError(f"hist_access_type must be tail, range or search, not {kind!r}")
     return {"status": "ok", "history": entries}
 
 
-def comm_info(request: Request) -> dict:
-    return {"status": "ok", "comms": {}}
+def _int(value, default):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def comm_info(comms: CommManager, request: Request) -> dict:
+    target = request.content.get("target_name")
+    return {"status": "ok", "comms": comms.comm_info(target if isinstance(target, str) else None)}
+
+
+def _comm_message(request: Request) -> dict:
+    """The message as comm callbacks get it (jupyter_client's dict shape)."""
+    msg = request.msg
+    return {"header": msg.header, "parent_header": msg.parent_header, "metadata": msg.metadata,
+            "content": msg.content, "buffers": msg.buffers, "msg_id": msg.msg_id, "msg_type": msg.msg_type}
+
+
+# comm_open / comm_msg / comm_close (shell, either direction): no reply, only output.
+def comm_open(comms: CommManager, request: Request) -> None:
+    comms.receive_open(_comm_message(request))
+
+
+def comm_msg(comms: CommManager, request: Request) -> None:
+    comms.receive_msg(_comm_message(request))
+
+
+def comm_close(comms: CommManager, request: Request) -> None:
+    comms.receive_close(_comm_message(request))
 
 
 def shutdown(stop, request: Request) -> dict:

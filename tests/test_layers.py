@@ -19,6 +19,10 @@ FORBIDDEN = {
     "paths": {"zmq", "traitlets"},
     "kernelspec": {"zmq", "traitlets"},
     "dispatch": {"traitlets", "minikernel.app"},
+    "comm": {"zmq", "traitlets", "minikernel.wire", "minikernel.channels", "minikernel.engine", "minikernel.dispatch",
+             "minikernel.handlers", "minikernel.app"},
+    "history": {"zmq", "traitlets", "minikernel.wire", "minikernel.channels", "minikernel.engine",
+                "minikernel.dispatch", "minikernel.handlers", "minikernel.app"},
     "handlers": {"traitlets", "minikernel.app"},
 }
 NEVER = {"IPython", "ipykernel", "jupyter_client", "jupyter_core", "matplotlib_inline"}

@@ -34,9 +34,9 @@ def _method(obj, name: str):
     return method if callable(method) else None
 
 
-def _call(obj, mime: str, name: str, *args):
+def _call(obj, mime: str, name: str, **kwargs):
     try:
-        return _method(obj, name)(*args)
+        return _method(obj, name)(**kwargs)
     except Exception as e:
         log.warning("%s.%s() raised %s: %s", type(obj).__name__, name, type(e).__name__, e)
         return None
@@ -60,7 +60,7 @@ def format_object(obj, include=None, exclude=None) -> tuple[dict, dict]:
     data: dict = {}
     metadata: dict = {}
     if _method(obj, "_repr_mimebundle_") is not None:
-        bundle = _call(obj, "", "_repr_mimebundle_", include, exclude)
+        bundle = _call(obj, "", "_repr_mimebundle_", include=include, exclude=exclude)
         if isinstance(bundle, tuple) and len(bundle) == 2:
             bundle, md = bundle
             metadata.update(md or {})

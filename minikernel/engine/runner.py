@@ -63,12 +63,17 @@ class Runner:
         return self.in_plain_code and loop is self.loop
 
     def _exec(self, code: CodeType, run=exec):
+        return self.call(run, code, self.namespace)
+
+    def call(self, fn, *args):
+        """Call user code as plain code (cells, and comm callbacks from the kernel): SIGINT raises
+        KeyboardInterrupt in it, and it may start an event loop of its own."""
         running = asyncio.events._get_running_loop()
-        self.in_plain_code = True
+        saved, self.in_plain_code = self.in_plain_code, True
         try:
-            return run(code, self.namespace)
+            return fn(*args)
         finally:
-            self.in_plain_code = False
+            self.in_plain_code = saved
             # A nested loop (asyncio.run) resets the running loop and the thread's loop as it ends.
             asyncio.events._set_running_loop(running)
             if self.loop is not None:
