@@ -34,8 +34,14 @@ BULK_TIMEOUT = 180.0   # the print-heavy cells
 CONTEXT = zmq.Context()
 CONTEXT.setsockopt(zmq.RECONNECT_IVL, 5)
 
-FULL = dict(start_runs=5, warmup=20, exec_runs=300, loop_lines=200_000, big_chars=20_000_000)
-QUICK = dict(start_runs=2, warmup=5, exec_runs=50, loop_lines=20_000, big_chars=2_000_000)
+FULL = dict(start_runs=5, warmup=20, exec_runs=300, loop_lines=200_000, big_chars=20_000_000,
+            first_runs=3, complete_runs=30)
+QUICK = dict(start_runs=2, warmup=5, exec_runs=50, loop_lines=20_000, big_chars=2_000_000,
+             first_runs=1, complete_runs=10)
+COMPLETE_CODE = "os.pa"         # after `import os`; cursor at the end
+STATIC_CODE = "'abc'.up"        # only static inference (jedi) can answer this one
+NAMES_CODE = "pri"              # a global name: goes through jedi in both kernels
+COMPLETE_SETTLE = 1.0           # seconds between the first and the warm completions
 
 
 class KernelFailed(Exception):
@@ -223,11 +229,77 @@ def bench_session(name: str, cfg: dict, log_dir: str, res: dict) -> None:
         k.shutdown()
 
 
+def complete(k: Kernel, code: str, timeout: float = EXEC_TIMEOUT) -> tuple[float, dict]:
+    """Send a complete_request with the cursor at the end; (seconds until its reply, reply content)."""
+    t0 = time.perf_counter()
+    msg_id = k.kc.complete(code, len(code))
+    deadline = t0 + timeout
+    while True:
+        remaining = deadline - time.perf_counter()
+        try:
+            msg = k.kc.get_shell_msg(timeout=max(0.0, remaining))
+        except Empty:
+            k._check_alive()
+            raise KernelFailed(f"{code!r}: no complete_reply within {timeout:.0f}s") from None
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "complete_reply":
+            return time.perf_counter() - t0, msg["content"]
+
+
+def first_completion(name: str, log_dir: str, setup: str, code: str) -> tuple[float, dict, Kernel]:
+    """A fresh kernel runs SETUP, then answers its very first complete_request for CODE."""
+    k = Kernel(name, log_dir)
+    try:
+        k.start()
+        k.wait_iopub()
+        if setup:
+            execute(k, setup, EXEC_TIMEOUT)
+        elapsed, reply = complete(k, code)
+    except BaseException:
+        k.shutdown(now=True)
+        raise
+    return elapsed, reply, k
+
+
+def warm_completion(k: Kernel, code: str, runs: int) -> tuple[float, float]:
+    """p50 and p99 of RUNS completions of CODE, after 3 untimed ones."""
+    for _ in range(3):
+        complete(k, code)
+    times = [complete(k, code)[0] for _ in range(runs)]
+    return percentile(times, 50), percentile(times, 99)
+
+
+def bench_completion(name: str, cfg: dict, log_dir: str, res: dict) -> None:
+    """First completion in fresh kernels (median), then warm completions on the last one."""
+    firsts, statics, k = [], [], None
+    try:
+        for _ in range(cfg["first_runs"]):
+            if k is not None:
+                k.shutdown(now=True)
+                k = None
+            elapsed, reply, k = first_completion(name, log_dir, "import os", COMPLETE_CODE)
+            firsts.append(elapsed)
+            res["first_ok"] = "path" in reply.get("matches", [])
+        time.sleep(COMPLETE_SETTLE)  # background work a first completion may have started
+        res["complete_first"] = statistics.median(firsts)
+        res["complete_p50"], res["complete_p99"] = warm_completion(k, COMPLETE_CODE, cfg["complete_runs"])
+        res["names_p50"], _ = warm_completion(k, NAMES_CODE, cfg["complete_runs"])
+    finally:
+        if k is not None:
+            k.shutdown(now=True)
+    for _ in range(cfg["first_runs"]):
+        elapsed, reply, k = first_completion(name, log_dir, "", STATIC_CODE)
+        k.shutdown(now=True)
+        statics.append(elapsed)
+        res["static_ok"] = reply.get("matches") == ["upper"]
+    res["static_first"] = statistics.median(statics)
+
+
 # ---------------------------------------------------------------- report
 
 def rows(cfg: dict) -> list[tuple]:
     """(label, key, format, target ratio or None)."""
     ok = lambda v: "OK" if v else "LOST"  # noqa: E731
+    yes = lambda v: "yes" if v else "NO"  # noqa: E731
     lines, mb = f"{cfg['loop_lines']:,}", cfg["big_chars"] / 1e6
     return [
         ("start (median), ms", "start", lambda v: f"{v * 1e3:.0f}", 0.5),
@@ -241,6 +313,13 @@ def rows(cfg: dict) -> list[tuple]:
         (f"{mb:g} MB print, largest msg MB", "big_max", lambda v: f"{v:.2f}", None),
         (f"{mb:g} MB print, complete", "big_ok", ok, None),
         ("RSS after start, MB", "rss", lambda v: f"{v:.1f}", 0.7),
+        (f"first completion {COMPLETE_CODE}, ms", "complete_first", lambda v: f"{v * 1e3:.1f}", 0.5),
+        (f"first completion {COMPLETE_CODE}, has path", "first_ok", yes, None),
+        (f"warm completion {COMPLETE_CODE} p50, ms", "complete_p50", lambda v: f"{v * 1e3:.2f}", 1.0),
+        (f"warm completion {COMPLETE_CODE} p99, ms", "complete_p99", lambda v: f"{v * 1e3:.2f}", None),
+        (f"warm completion {NAMES_CODE} p50, ms", "names_p50", lambda v: f"{v * 1e3:.2f}", None),
+        (f"first completion {STATIC_CODE}, ms", "static_first", lambda v: f"{v * 1e3:.0f}", None),
+        (f"first completion {STATIC_CODE}, upper", "static_ok", yes, None),
     ]
 
 
@@ -314,7 +393,8 @@ def main() -> int:
     print(machine_description(args.python))
     print(f"mode:    {'quick' if args.quick else 'full'}: start x{cfg['start_runs']}, execute "
           f"{cfg['warmup']}+{cfg['exec_runs']}, loop {cfg['loop_lines']:,} lines, "
-          f"print {cfg['big_chars']:,} chars\n", flush=True)
+          f"print {cfg['big_chars']:,} chars, first completion x{cfg['first_runs']}, "
+          f"warm completion 3+{cfg['complete_runs']}\n", flush=True)
     results: dict[str, dict] = {name: {} for name in args.kernels}
     failed: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="minikernel-bench-") as tmp:
@@ -326,9 +406,10 @@ def main() -> int:
         for name in args.kernels:
             if name in failed:
                 continue
-            print(f"{name}: execute / print benchmarks ...", file=sys.stderr, flush=True)
+            print(f"{name}: execute / print / completion benchmarks ...", file=sys.stderr, flush=True)
             try:
                 bench_session(name, cfg, tmp, results[name])
+                bench_completion(name, cfg, tmp, results[name])
             except Exception as exc:  # report it, and still run the other kernels
                 failed[name] = f"session failed: {type(exc).__name__}: {exc}"
                 print(f"  {name}: {failed[name]}", file=sys.stderr)

@@ -77,19 +77,24 @@ def is_complete(request: Request) -> dict:
 
 
 def complete(executor: Executor, request: Request) -> dict:
-    code = str(request.content.get("code", ""))
-    cursor = request.content.get("cursor_pos", len(code))
-    cursor = len(code) if not isinstance(cursor, int) else max(0, min(cursor, len(code)))
-    matches, start, end = completion.complete(code, cursor, executor.namespace)
-    return {"status": "ok", "matches": matches, "cursor_start": start, "cursor_end": end, "metadata": {}}
+    code, cursor = _code_and_cursor(request)
+    result = completion.complete(code, cursor, executor.namespace)
+    return {"status": "ok", "matches": result.matches, "cursor_start": result.cursor_start,
+            "cursor_end": result.cursor_end, "metadata": result.metadata}
 
 
 def inspect_request(executor: Executor, request: Request) -> dict:
+    code, cursor = _code_and_cursor(request)
+    detail_level = _int(request.content.get("detail_level"), 0)
+    data = completion.inspect_bundle(code, cursor, executor.namespace, detail_level)
+    return {"status": "ok", "found": data is not None, "data": data or {}, "metadata": {}}
+
+
+def _code_and_cursor(request: Request) -> tuple[str, int]:
+    """The code and a cursor clamped into it (cursor_pos counts code points; default: the end)."""
     code = str(request.content.get("code", ""))
     cursor = request.content.get("cursor_pos", len(code))
-    cursor = len(code) if not isinstance(cursor, int) else max(0, min(cursor, len(code)))
-    text = completion.inspect_name(code, cursor, executor.namespace, int(request.content.get("detail_level", 0) or 0))
-    return {"status": "ok", "found": text is not None, "data": {"text/plain": text} if text else {}, "metadata": {}}
+    return code, len(code) if not isinstance(cursor, int) else max(0, min(cursor, len(code)))
 
 
 def history(store: HistoryStore, request: Request) -> dict:

@@ -15,8 +15,10 @@ def history(kc, **content):
                     for entry in reply["content"]["history"]]
 
 
-def test_history_survives_a_restart(jupyter_env):
-    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=30)
+def test_history_survives_a_restart(jupyter_env, tmp_path):
+    # Its own database: other tests' kernels share the session's data dir.
+    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=30,
+                              extra_arguments=[f"--Kernel.history_file={tmp_path / 'history.sqlite'}"])
     try:
         for code in ("a = 1", "a + 41", "b = 'x'"):
             kc.execute_interactive(code, timeout=30)

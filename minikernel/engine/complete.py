@@ -1,94 +1,189 @@
-"""Namespace completion and inspection, without jedi: names, attributes of live objects, keywords.
+"""complete_request: jedi's Interpreter over the live namespace, merged with the live completer, in
+a worker thread under a time budget; inspect_request lives in inspection.py (re-exported here).
 
-Cheap and never hangs; jedi (when it arrives) goes in front of it and falls back to it.
+One completion runs as a job on its own daemon thread: first the live completer (livecomplete, full
+mode), then jedi (imported on the first job). The shell thread waits at most `budget` seconds:
+  - the receiver is a live object (`obj.attr`, `d["key`): its dir()/keys() are the answer, with
+    no jedi (jedi lists a live object's dir() too, only slower); a cold jedi still warms up after;
+  - jedi done in time: jedi and live candidates merged (names defined in the cell, attributes of
+    expressions, f-strings... from jedi; dir()/keys() of live objects and dynamic names from the live);
+  - jedi late or raising: the live candidates;
+  - jedi still cold (its first job in this process imports it and builds its grammars, ~150 ms)
+    and the live completer found something: the live candidates at once, while jedi warms up;
+  - a previous job still running (jedi is not thread-safe), or the live step late or failing:
+    the cheap completer (livecomplete in safe mode) on the shell thread.
+Positions count code points (str indexes), as the protocol's cursor_pos does since 5.2.
 """
 
 from __future__ import annotations
 
-import builtins
-import inspect
-import keyword
-import re
+import threading
+import time
+from dataclasses import dataclass, field
 
-_DOTTED = re.compile(r"([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)\.(\w*)$")
-_NAME = re.compile(r"[A-Za-z_]\w*$")
+from . import jedicomplete, livecomplete
+from .context import Context, context_at
+from .inspection import inspect_bundle, inspect_name  # noqa: F401  (the inspect_request API)
+from .livecomplete import Candidate
 
-
-def _resolve(path: str, ns: dict):
-    """Follow `a.b.c` through the namespace with getattr only (never calls user code paths
-    other than attribute access)."""
-    first, *rest = path.split(".")
-    obj = ns[first] if first in ns else getattr(builtins, first)
-    for part in rest:
-        obj = getattr(obj, part)
-    return obj
+DEFAULT_BUDGET = 1.0   # seconds the shell thread waits for one completion
+TYPES_KEY = "_jupyter_types_experimental"
 
 
-def complete(code: str, cursor_pos: int, ns: dict) -> tuple[list[str], int, int]:
-    """(matches, cursor_start, cursor_end); positions count code points."""
-    before = code[:cursor_pos]
-    match = _DOTTED.search(before)
-    if match:
+@dataclass(frozen=True)
+class Completions:
+    """A complete_reply's matches, cursor_start, cursor_end and metadata. Unpacks as the old
+    (matches, cursor_start, cursor_end) 3-tuple."""
+    matches: list[str]
+    cursor_start: int
+    cursor_end: int
+    metadata: dict = field(default_factory=dict)
+
+    def __iter__(self):
+        return iter((self.matches, self.cursor_start, self.cursor_end))
+
+
+class _Job:
+    def __init__(self, code: str, cursor: int, ns: dict, budget: float):
+        self.code, self.cursor, self.ns = code, cursor, ns
+        self.details_until = time.monotonic() + budget * 0.9  # then types/signatures become unknown
+        self.live_done, self.done = threading.Event(), threading.Event()
+        self.live: list[Candidate] | None = None
+        self.final = False  # the live candidates are the whole answer
+        self.result: list[Candidate] | None = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        ctx = None
         try:
-            obj = _resolve(match.group(1), ns)
-            names = dir(obj)
-        except Exception:
-            return [], cursor_pos, cursor_pos
-        prefix = match.group(2)
-        found = [n for n in names if n.startswith(prefix) and (prefix.startswith("_") or not n.startswith("_"))]
-        return sorted(found), cursor_pos - len(prefix), cursor_pos
-    match = _NAME.search(before)
-    prefix = match.group(0) if match else ""
-    if not prefix:
-        return [], cursor_pos, cursor_pos
-    pool = set(ns) | set(dir(builtins)) | set(keyword.kwlist)
-    found = [n for n in pool if n.startswith(prefix) and (prefix.startswith("_") or not n.startswith("_"))]
-    return sorted(found), cursor_pos - len(prefix), cursor_pos
-
-
-def name_at(code: str, cursor_pos: int) -> str:
-    """The dotted name under or just before the cursor (for inspect_request)."""
-    start = cursor_pos
-    while start > 0 and (code[start - 1].isalnum() or code[start - 1] in "._"):
-        start -= 1
-    end = cursor_pos
-    while end < len(code) and (code[end].isalnum() or code[end] == "_"):
-        end += 1
-    name = code[start:end].strip(".")
-    if not name and start > 0 and code[start - 1] == "(":  # inside a call: inspect the callee
-        return name_at(code, start - 1)
-    return name
-
-
-def describe(obj, detail_level: int = 0) -> str:
-    """Plain-text help: type, signature, docstring (and source at detail_level 1)."""
-    lines = [f"Type:      {type(obj).__name__}"]
-    if callable(obj):
+            ctx = context_at(self.code, self.cursor)
+            live = livecomplete.complete(self.code, self.cursor, self.ns, context=ctx)
+            self.live, self.final = finish(live.candidates, self.details_until), live.final
+        except Exception as exc:
+            self.error = exc
+        finally:
+            self.live_done.set()
         try:
-            name = getattr(obj, "__qualname__", getattr(obj, "__name__", ""))
-            lines.append(f"Signature: {name}{inspect.signature(obj)}")
-        except (TypeError, ValueError):
-            pass
-    else:
-        text = repr(obj)
-        lines.append(f"Value:     {text if len(text) < 200 else text[:200] + '...'}")
-    doc = inspect.getdoc(obj)
-    if doc:
-        lines.append(f"Docstring:\n{doc}")
-    if detail_level >= 1:
+            if self.live is not None:
+                self._with_jedi(ctx)
+        except Exception as exc:
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def _with_jedi(self, ctx: Context) -> None:
+        """Merge jedi's candidates in; with a final live answer only warm a cold jedi up."""
+        if not _ENGINE.available or (self.final and _ENGINE.warm):
+            return
+        names = ctx.kind == "name" or (ctx.kind == "key" and not ctx.quote)
+        found = _ENGINE.run_jedi(self.code, self.cursor, self.ns, names)
+        if not self.final:
+            self.result = finish(merge(ctx, self.live, found, self.code, self.cursor), self.details_until)
+
+
+class _Engine:
+    """The one running job, and what is known about jedi in this process."""
+
+    def __init__(self):
+        self.job: _Job | None = None
+        self.warm = False        # a jedi completion has finished in this process
+        self.available = True    # jedi imports
+        self._lock = threading.Lock()
+
+    def submit(self, code: str, cursor: int, ns: dict, budget: float) -> _Job | None:
+        with self._lock:
+            if self.job is not None and not self.job.done.is_set():
+                return None
+            self.job = _Job(code, cursor, dict(ns), budget)
+        threading.Thread(target=self.job.run, name="minikernel-complete", daemon=True).start()
+        return self.job
+
+    def run_jedi(self, code: str, cursor: int, ns: dict, global_names: bool) -> list[Candidate]:
         try:
-            lines.append(f"Source:\n{inspect.getsource(obj)}")
-        except (TypeError, OSError):
-            pass
-    return "\n".join(lines)
+            found = jedicomplete.complete(code, cursor, ns, global_names=global_names)
+        except ImportError:
+            self.available = False
+            return []
+        self.warm = True
+        return found
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        job = self.job
+        return job is None or job.done.wait(timeout)
 
 
-def inspect_name(code: str, cursor_pos: int, ns: dict, detail_level: int = 0) -> str | None:
-    name = name_at(code, cursor_pos)
-    if not name:
-        return None
+_ENGINE = _Engine()
+
+
+def wait_idle(timeout: float | None = None) -> bool:
+    """Wait for a completion job left running after its budget (tests, shutdown)."""
+    return _ENGINE.wait_idle(timeout)
+
+
+def complete(code: str, cursor_pos: int, ns: dict, budget: float = DEFAULT_BUDGET) -> Completions:
+    """Completions at CURSOR_POS (code points) over the live namespace NS, within BUDGET seconds."""
+    cursor = max(0, min(cursor_pos, len(code)))
+    deadline = time.monotonic() + budget
+    job = _ENGINE.submit(code, cursor, ns, budget)
+    if job is None or not job.live_done.wait(budget) or job.live is None:
+        return _build(code, cursor, fallback(code, cursor, ns))
+    if job.final or (job.live and not _ENGINE.warm and not job.done.is_set()):
+        return _build(code, cursor, job.live)
+    if job.done.wait(max(0.0, deadline - time.monotonic())) and job.result is not None:
+        return _build(code, cursor, job.result)
+    return _build(code, cursor, job.live)
+
+
+def fallback(code: str, cursor: int, ns: dict) -> list[Candidate]:
+    """The cheap completer: live names and dir() of live objects, on the calling thread."""
     try:
-        obj = _resolve(name, ns)
+        return finish(livecomplete.complete(code, cursor, ns, safe=True).candidates, time.monotonic() + 0.05)
     except Exception:
-        return None
-    return describe(obj, detail_level)
+        return []
+
+
+def merge(ctx: Context, live: list[Candidate], found: list[Candidate], code: str, cursor: int) -> list[Candidate]:
+    """Live candidates first (their types come from the real objects), then jedi's others
+    (private names only when the typed prefix starts with an underscore)."""
+    if live and (ctx.kind == "path" or (ctx.kind == "key" and ctx.quote)):
+        found = []  # the live keys / directory entries are the truth; jedi's would duplicate them
+    merged = {c.text: c for c in live}
+    for c in found:
+        private = c.text.startswith("_") and c.text.rstrip("=").isidentifier()
+        if c.text not in merged and not (private and not code[c.start:cursor].startswith("_")):
+            merged[c.text] = c
+    return list(merged.values())
+
+
+def finish(candidates: list[Candidate], until: float) -> list[Candidate]:
+    """Fill in types and signatures until the clock says stop; after that they are unknown."""
+    for c in candidates:
+        if (c.type is None or c.signature is None) and c.details is not None and time.monotonic() < until:
+            try:
+                kind, signature = c.details()
+            except Exception:
+                kind, signature = c.type or "<unknown>", ""
+            c.type, c.signature = c.type or kind, signature if c.signature is None else c.signature
+        c.type, c.signature = c.type or "<unknown>", c.signature or ""
+        c.details = None
+    return candidates
+
+
+def sort_key(text: str) -> tuple:
+    """IPython's order: keyword arguments first, then public, _private, __dunder__ names."""
+    rank = -1 if text.endswith("=") else 2 if text.startswith("__") else 1 if text.startswith("_") else 0
+    return rank, text
+
+
+def _build(code: str, cursor: int, candidates: list[Candidate]) -> Completions:
+    """One cursor_start for all matches: a candidate starting later gets the text in between."""
+    if not candidates:
+        return Completions([], cursor, cursor, {TYPES_KEY: []})
+    start = min(c.start for c in candidates)
+    unique: dict[str, Candidate] = {}
+    for c in candidates:
+        unique.setdefault(code[start:c.start] + c.text, c)
+    ordered = sorted(unique, key=sort_key)
+    types = [{"start": start, "end": cursor, "text": text, "type": unique[text].type or "<unknown>",
+              "signature": unique[text].signature or ""} for text in ordered]
+    return Completions(ordered, start, cursor, {TYPES_KEY: types})
