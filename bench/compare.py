@@ -387,6 +387,13 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def compile_working_copy(python: str) -> None:
+    """Write minikernel's bytecode, as `pip install` does for ipykernel. Without it a working copy
+    under PYTHONDONTWRITEBYTECODE=1 recompiles every module at each start (~50 ms here)."""
+    subprocess.run([python, "-m", "compileall", "-q", os.path.join(REPO_ROOT, "minikernel")], check=True,
+                   timeout=120)
+
+
 def main() -> int:
     args = parse_args()
     cfg = QUICK if args.quick else FULL
@@ -397,6 +404,8 @@ def main() -> int:
           f"warm completion 3+{cfg['complete_runs']}\n", flush=True)
     results: dict[str, dict] = {name: {} for name in args.kernels}
     failed: dict[str, str] = {}
+    if "minikernel" in args.kernels:
+        compile_working_copy(args.python)
     with tempfile.TemporaryDirectory(prefix="minikernel-bench-") as tmp:
         write_kernelspecs(tmp, args.python, args.kernels)
         os.environ["JUPYTER_PATH"] = tmp  # read by the KernelSpecManager each manager creates

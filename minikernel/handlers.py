@@ -10,7 +10,6 @@ import threading
 from . import __version__
 from .comm import CommManager
 from .dispatch import Request
-from .engine import complete as completion
 from .engine.execute import Executor
 from .history import HistoryStore
 from .engine.is_complete import is_complete as check_complete
@@ -77,6 +76,8 @@ def is_complete(request: Request) -> dict:
 
 
 def complete(executor: Executor, request: Request) -> dict:
+    from .engine import complete as completion  # loaded on the first completion, not at start-up
+
     code, cursor = _code_and_cursor(request)
     result = completion.complete(code, cursor, executor.namespace)
     return {"status": "ok", "matches": result.matches, "cursor_start": result.cursor_start,
@@ -84,6 +85,8 @@ def complete(executor: Executor, request: Request) -> dict:
 
 
 def inspect_request(executor: Executor, request: Request) -> dict:
+    from .engine import complete as completion
+
     code, cursor = _code_and_cursor(request)
     detail_level = _int(request.content.get("detail_level"), 0)
     data = completion.inspect_bundle(code, cursor, executor.namespace, detail_level)
