@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
@@ -25,6 +24,9 @@ from .wire import ReplayGuard, Session, Signer
 
 log = logging.getLogger("minikernel")
 
+# Requests that run user code: they wait for the asyncio loop at start-up.
+USER_CODE = frozenset({"execute_request", "comm_open", "comm_msg", "comm_close"})
+
 
 def _option(default, help: str):
     return field(default=default, metadata={"help": help})
@@ -41,6 +43,7 @@ class KernelOptions:
     parent_poll_interval: float = _option(1.0, "Seconds between checks that the launching process lives.")
     shutdown_grace: float = _option(1.0, "Seconds a running cell gets to finish once shutdown is asked.")
     iopub_wait: float = _option(2.0, "At start, the longest the shell waits for a first iopub subscriber.")
+    loop_idle: float = _option(0.05, "At start, idle seconds after which the asyncio machinery loads.")
     history_enabled: bool = _option(True, "Keep history on disk across sessions (else in memory only).")
     history_file: str = _option("", "The history database (default: <jupyter data dir>/minikernel/history.sqlite).")
 
@@ -55,9 +58,9 @@ class KernelProcess:
         self.stop = threading.Event()
         self.main_done = threading.Event()
         self.control_waker = Waker()
-        # The main thread's loop: shell requests, cells that await, and the user's tasks,
-        # which keep running between cells.
-        self.loop = asyncio.new_event_loop()
+        # The main thread's asyncio loop: shell requests, cells that await, and the user's tasks,
+        # which keep running between cells. Made once the kernel has answered its first requests.
+        self.loop = None
         self.session = Session()
         self.signer = Signer(info.key.encode(), info.signature_scheme)
         self.heartbeat = Heartbeat(info)
@@ -68,14 +71,12 @@ class KernelProcess:
         self.stdin = Stdin(self.sockets.stdin, self.session, self.signer)
         self.history = HistoryStore(options.history_file or None, options.history_enabled)
         self.executor = Executor(self.publisher.emit, self.publisher.write, self._ask_input,
-                                 options.output_cache_size, self.loop, self.history)
+                                 options.output_cache_size, None, self.history)
         # Comms: out on iopub parented to the current request; callbacks run as user code.
         self.comms = CommManager(self.publisher.comm, self.executor.runner.call, self.publisher.parent_message)
         replays = ReplayGuard()
         self.shell = Dispatcher("shell", self.sockets.shell, self.session, self.signer, replays,
                                 self._shell_handlers(), self.publisher)
-        self.shell_server = AsyncServer(self.loop, self.sockets.shell, self.shell.handle_frames)
-        self.shell.poke = self.shell_server.poke
         self.control = Dispatcher("control", self.sockets.control, self.session, self.signer, replays,
                                   self._control_handlers(), self.publisher)
         self.parent_pid = int(os.environ.get("JPY_PARENT_PID", "0") or 0)
@@ -114,8 +115,9 @@ class KernelProcess:
     # -- lifecycle ----------------------------------------------------------------------------
     def request_stop(self, restart: bool = False) -> None:
         self.stop.set()
-        if not self.loop.is_closed():
-            self.loop.call_soon_threadsafe(self.loop.stop)
+        loop = self.loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(loop.stop)
         self.control_waker.wake()
 
     def _check_parent(self) -> None:
@@ -152,7 +154,6 @@ class KernelProcess:
         control = threading.Thread(target=self._control_main, name="minikernel-control", daemon=True)
         control.start()
         ex = self.executor
-        asyncio.set_event_loop(self.loop)
         try:
             with ex.hooks(), hooks.comms_installed(self.comms), \
                     hooks.sigint(ex.runner.on_sigint, lambda: log.info("interrupt while idle: ignored")):
@@ -160,7 +161,9 @@ class KernelProcess:
                 # and that request's output would be lost (jupyter console then waits forever).
                 # Shell requests wait in zmq's queue until someone listens; control is served already.
                 self.iopub.subscribed.wait(self.options.iopub_wait)
-                self.shell_server.run(self.stop, lambda: log.info("interrupt outside a cell: ignored"))
+                pending = self._serve_before_loop()
+                if not self.stop.is_set():
+                    self._serve_with_loop(pending)
         finally:
             self.stop.set()  # (not request_stop: a pending loop.stop() would cut the task clean-up short)
             self._cancel_user_tasks()  # a suspended cell still gets its reply
@@ -171,10 +174,45 @@ class KernelProcess:
             self.iopub.stop()
             self.heartbeat.stop()
             close_sockets(self.sockets)
-            self.loop.close()
+            if self.loop is not None:
+                self.loop.close()
             self._remove_connection_file()
 
+    def _serve_before_loop(self) -> list:
+        """Start-up: answer what runs no user code (kernel_info, complete, is_complete, history...)
+        from a plain poll, until the kernel is first idle for `loop_idle` or a request needs the
+        loop. Only then does asyncio load (~20 ms of imports a client need not wait for)."""
+        pending = []
+        while not self.stop.is_set() and not pending:
+            if not self.sockets.shell.poll(self.options.loop_idle * 1000):
+                break
+            request = self.shell.decode(self.sockets.shell.recv_multipart())
+            if request is None:
+                continue
+            if request.msg.msg_type in USER_CODE:
+                pending.append(request)
+            else:
+                self.shell.dispatch(request)
+        return pending
+
+    def _serve_with_loop(self, pending: list) -> None:
+        import asyncio
+
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        self.executor.runner.loop = self.loop
+        server = AsyncServer(self.loop, self.sockets.shell, self.shell.handle_frames)
+        self.shell.poke = server.poke
+        for request in pending:
+            self.loop.call_soon(self.shell.dispatch, request)
+        with hooks.nested_event_loops(self.executor.runner.blocks):
+            server.run(self.stop, lambda: log.info("interrupt outside a cell: ignored"))
+
     def _cancel_user_tasks(self) -> None:
+        if self.loop is None:
+            return
+        import asyncio
+
         tasks = asyncio.all_tasks(self.loop)
         for task in tasks:
             task.cancel()

@@ -6,7 +6,6 @@ have no reply, like comm_msg). It never sends and never publishes status: that h
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import inspect
 import logging
@@ -113,14 +112,20 @@ class Dispatcher:
         self.waiting: deque[Request] = deque()  # execute_requests queued behind it
         self.poke = lambda: None  # re-check the socket after using it outside the reader
 
-    def handle_frames(self, frames: list, abort: bool = False) -> None:
+    def decode(self, frames: list) -> Request | None:
+        """The request in `frames`, or None (logged) if it is malformed or not validly signed."""
         try:
             idents, msg = decode(frames, self.signer, self.replays)
         except (FramingError, SignatureError) as e:
             log.warning("dropped a message on %s: %s", self.channel, e)
+            return None
+        return Request(self.channel, idents, msg)
+
+    def handle_frames(self, frames: list, abort: bool = False) -> None:
+        request = self.decode(frames)
+        if request is None:
             return
-        request = Request(self.channel, idents, msg)
-        if abort and msg.msg_type == "execute_request":
+        if abort and request.msg.msg_type == "execute_request":
             self._abort(request)
         else:
             self.dispatch(request)
@@ -138,6 +143,8 @@ class Dispatcher:
             self.publisher.status(msg, "busy")
             content = self._call(request)
             if inspect.isawaitable(content):
+                import asyncio
+
                 # The cell awaits: finish it as a task (it keeps this request as its context)
                 # while this loop goes on serving other requests.
                 self.running_cell = asyncio.ensure_future(self._finish_later(request, content))
@@ -147,6 +154,8 @@ class Dispatcher:
             current_request.reset(token)
 
     async def _finish_later(self, request: Request, awaitable) -> None:
+        import asyncio
+
         try:
             content = await awaitable
         except (Exception, KeyboardInterrupt, asyncio.CancelledError) as e:

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from typing import Awaitable, Callable
 
 from . import hooks, transform
@@ -52,11 +51,9 @@ class Executor:
         self.runner = Runner(self.namespace, loop)
 
     # -- process-wide hooks -------------------------------------------------------------------
-    @contextmanager
     def hooks(self):
-        with hooks.installed(self.stdout, self.stderr, self.displayhook, self.input, self.getpass,
-                             self.display, self.main_module), hooks.nested_event_loops(self.runner.blocks):
-            yield
+        return hooks.installed(self.stdout, self.stderr, self.displayhook, self.input, self.getpass,
+                               self.display, self.main_module)
 
     def _ask_exit(self, keep_kernel: bool) -> None:
         self._payload = [p for p in self._payload if p.get("source") != "ask_exit"]

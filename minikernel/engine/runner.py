@@ -9,7 +9,6 @@ And what SIGINT does to each (`on_sigint`):
 
 from __future__ import annotations
 
-import asyncio
 from types import CodeType
 
 from .transform import is_coroutine_code
@@ -38,6 +37,8 @@ class Runner:
 
     async def run_async(self, parts: list[CodeType]) -> None:
         """Run a cell that awaits, as a task of the kernel's loop."""
+        import asyncio
+
         self.task = asyncio.current_task()
         self._interrupted = False
         try:
@@ -68,6 +69,8 @@ class Runner:
     def call(self, fn, *args):
         """Call user code as plain code (cells, and comm callbacks from the kernel): SIGINT raises
         KeyboardInterrupt in it, and it may start an event loop of its own."""
+        import asyncio  # (asyncio loads after start-up: see app.KernelProcess.run)
+
         running = asyncio.events._get_running_loop()
         saved, self.in_plain_code = self.in_plain_code, True
         try:
@@ -80,6 +83,8 @@ class Runner:
                 asyncio.set_event_loop(self.loop)
 
     def _private_loop(self) -> asyncio.AbstractEventLoop:
+        import asyncio
+
         if self.loop is None:
             self.loop = asyncio.new_event_loop()
         return self.loop
@@ -91,6 +96,8 @@ class Runner:
         task = self.task
         if task is None or task.done():
             return False
+        import asyncio
+
         if asyncio.current_task(self.loop) is task:  # the cell is running, not suspended
             raise KeyboardInterrupt
         self._interrupted = True
