@@ -40,3 +40,20 @@ def test_history_survives_a_restart(jupyter_env, tmp_path):
     finally:
         kc.stop_channels()
         km.shutdown_kernel()
+
+
+def test_corrupt_database_falls_back_to_memory(jupyter_env, tmp_path):
+    db = tmp_path / "history.sqlite"
+    db.write_bytes(b"this is not a database" * 100)
+    km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=30,
+                              extra_arguments=[f"--Kernel.history_file={db}"])
+    try:
+        for code in ("x = 1", "x + 1"):
+            assert kc.execute_interactive(code, timeout=30)["content"]["status"] == "ok"
+        tail = history(kc, hist_access_type="tail", n=5, raw=True, output=False)
+        assert [src for _, _, src in tail] == ["x = 1", "x + 1"]  # served from memory
+        assert kc.execute_interactive("1", timeout=30)["content"]["status"] == "ok"  # still working
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel()
+    assert db.read_bytes().startswith(b"this is not a database")  # left alone, not overwritten

@@ -10,8 +10,10 @@ mode), then jedi (imported on the first job). The shell thread waits at most `bu
   - jedi late or raising: the live candidates;
   - jedi still cold (its first job in this process imports it and builds its grammars, ~150 ms)
     and the live completer found something: the live candidates at once, while jedi warms up;
-  - a previous job still running (jedi is not thread-safe), or the live step late or failing:
-    the cheap completer (livecomplete in safe mode) on the shell thread.
+  - a previous job still in its live step (user code: a __dir__ or keys() that may hang), or the
+    live step late or failing: the cheap completer (livecomplete in safe mode) on the shell thread.
+Jobs run jedi one at a time (it is not thread-safe): a job whose predecessor is still in jedi (e.g.
+warming up after the first completion) answers from its live step and queues its jedi behind.
 Positions count code points (str indexes), as the protocol's cursor_pos does since 5.2.
 """
 
@@ -89,10 +91,11 @@ class _Engine:
         self.warm = False        # a jedi completion has finished in this process
         self.available = True    # jedi imports
         self._lock = threading.Lock()
+        self._jedi_lock = threading.Lock()
 
     def submit(self, code: str, cursor: int, ns: dict, budget: float) -> _Job | None:
         with self._lock:
-            if self.job is not None and not self.job.done.is_set():
+            if self.job is not None and not self.job.live_done.is_set():
                 return None
             self.job = _Job(code, cursor, dict(ns), budget)
         threading.Thread(target=self.job.run, name="minikernel-complete", daemon=True).start()
@@ -100,7 +103,8 @@ class _Engine:
 
     def run_jedi(self, code: str, cursor: int, ns: dict, global_names: bool) -> list[Candidate]:
         try:
-            found = jedicomplete.complete(code, cursor, ns, global_names=global_names)
+            with self._jedi_lock:
+                found = jedicomplete.complete(code, cursor, ns, global_names=global_names)
         except ImportError:
             self.available = False
             return []
@@ -109,7 +113,12 @@ class _Engine:
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         job = self.job
-        return job is None or job.done.wait(timeout)
+        if job is not None and not job.done.wait(timeout):
+            return False
+        if not self._jedi_lock.acquire(timeout=-1 if timeout is None else timeout):  # an earlier job's jedi
+            return False
+        self._jedi_lock.release()
+        return True
 
 
 _ENGINE = _Engine()
