@@ -40,6 +40,8 @@ class KernelOptions:
     flush_interval: float = _option(0.05, "Seconds stream text is gathered before it is sent.")
     stream_chunk_size: int = _option(1 << 20, "Most characters in one stream message.")
     output_cache_size: int = _option(1000, "Results kept in Out / _N (0 keeps none).")
+    output_budget: int = _option(1 << 25, "Most stream characters one cell sends (0: no limit); "
+                                          "past it the rest is dropped and counted in one notice.")
     parent_poll_interval: float = _option(1.0, "Seconds between checks that the launching process lives.")
     shutdown_grace: float = _option(1.0, "Seconds a running cell gets to finish once shutdown is asked.")
     iopub_wait: float = _option(2.0, "At start, the longest the shell waits for a first iopub subscriber.")
@@ -66,7 +68,7 @@ class KernelProcess:
         self.heartbeat = Heartbeat(info)
         self.sockets = bind_sockets(info)
         self.iopub = IOPub(self.sockets.iopub, self.session, self.signer, options.flush_interval,
-                           options.stream_chunk_size)
+                           options.stream_chunk_size, options.output_budget)
         self.publisher = Publisher(self.session, self.iopub)
         self.stdin = Stdin(self.sockets.stdin, self.session, self.signer)
         self.history = HistoryStore(options.history_file or None, options.history_enabled)

@@ -4,6 +4,10 @@ Other threads hand it messages through a queue. Stream text is coalesced per (pa
 for up to `flush_interval` seconds and cut into chunks of at most `chunk_size` characters, so a
 tight print loop becomes a handful of messages and a 20 MB print several bounded ones, in order.
 Every subscription is answered with `iopub_welcome` (JEP 65).
+
+Flood safety: each request may send at most `budget` characters of stream text (0: no limit).
+Past it, its text is only counted, never sent, and one notice of what was dropped goes out on
+stderr right before the request's `idle` status. Status messages and replies are never dropped.
 """
 
 from __future__ import annotations
@@ -25,12 +29,15 @@ _STOP = object()
 
 class IOPub:
     def __init__(self, socket: zmq.Socket, session: Session, signer: Signer,
-                 flush_interval: float = 0.05, chunk_size: int = 1 << 20):
+                 flush_interval: float = 0.05, chunk_size: int = 1 << 20, budget: int = 0):
         self.socket = socket
         self.session = session
         self.signer = signer
         self.flush_interval = flush_interval
         self.chunk_size = chunk_size
+        self.budget = budget
+        self._spent: dict[str, int] = {}  # request msg_id -> stream characters sent
+        self._dropped: dict[str, list[int]] = {}  # request msg_id -> [characters, lines] not sent
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -110,6 +117,8 @@ class IOPub:
                 buffer, key = [], None
             if item is _STOP:
                 break
+            if item.msg_type == "status" and item.content.get("execution_state") == "idle":
+                self._end_of_request(item)
             self._send(item)
 
     def _sleep(self, poller: zmq.Poller, timeout: float | None, coalescing: bool) -> None:
@@ -152,6 +161,42 @@ class IOPub:
     def _send_stream(self, key, buffer: list[str]) -> None:
         parent, name = key
         text = "".join(buffer)
+        if self.budget and parent is not None:
+            text = self._within_budget(parent.msg_id, text)
         for start in range(0, len(text), self.chunk_size):
             chunk = text[start:start + self.chunk_size]
             self._send(self.session.child_of(parent, "stream", {"name": name, "text": chunk}))
+
+    def _within_budget(self, msg_id: str, text: str) -> str:
+        """The part of `text` the request may still send; the rest is counted as dropped."""
+        dropped = self._dropped.get(msg_id)
+        if dropped is None:
+            room = self.budget - self._spent.get(msg_id, 0)
+            if len(text) <= room:
+                self._spent[msg_id] = self._spent.get(msg_id, 0) + len(text)
+                return text
+            self._spent[msg_id] = self.budget
+            dropped = self._dropped[msg_id] = [0, 0]
+            text, rest = text[:room], text[room:]
+        else:
+            rest, text = text, ""
+        dropped[0] += len(rest)
+        dropped[1] += rest.count("\n")
+        return text
+
+    def _end_of_request(self, idle: Message) -> None:
+        """Before a request's idle: the notice of what its output budget dropped, then forget it."""
+        msg_id = idle.parent_header.get("msg_id")
+        self._spent.pop(msg_id, None)
+        dropped = self._dropped.pop(msg_id, None)
+        if dropped is not None:
+            notice = (f"\n[minikernel] output limit reached: {dropped[0]:,} more characters in {dropped[1]:,} lines "
+                      f"were not shown (limit: {self.budget:,} characters per cell; Kernel.output_budget)\n")
+            self._send(_sibling(self.session, idle, "stream", {"name": "stderr", "text": notice}))
+
+
+def _sibling(session: Session, sibling: Message, msg_type: str, content: dict) -> Message:
+    """A message with the same parent as `sibling`."""
+    msg = session.message(msg_type, content)
+    msg.parent_header = sibling.parent_header
+    return msg
