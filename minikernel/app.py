@@ -18,6 +18,7 @@ from .channels.stdin import Stdin
 from .dispatch import Dispatcher, Publisher, current_request
 from .engine import hooks
 from .engine.execute import Executor
+from .engine.fdcapture import FdCapture
 from .comm import CommManager
 from .history import HistoryStore
 from .wire import ReplayGuard, Session, Signer
@@ -40,6 +41,8 @@ class KernelOptions:
     flush_interval: float = _option(0.05, "Seconds stream text is gathered before it is sent.")
     stream_chunk_size: int = _option(1 << 20, "Most characters in one stream message.")
     output_cache_size: int = _option(1000, "Results kept in Out / _N (0 keeps none).")
+    capture_fd_output: bool = _option(True, "Send what is written to fds 1 and 2 (C code, os.system, "
+                                             "subprocesses) to the cell.")
     output_budget: int = _option(1 << 25, "Most stream characters one cell sends (0: no limit); "
                                           "past it the rest is dropped and counted in one notice.")
     parent_poll_interval: float = _option(1.0, "Seconds between checks that the launching process lives.")
@@ -72,8 +75,10 @@ class KernelProcess:
         self.publisher = Publisher(self.session, self.iopub)
         self.stdin = Stdin(self.sockets.stdin, self.session, self.signer)
         self.history = HistoryStore(options.history_file or None, options.history_enabled)
+        self.fds = FdCapture(self.publisher.write) if options.capture_fd_output else None
         self.executor = Executor(self.publisher.emit, self.publisher.write, self._ask_input,
-                                 options.output_cache_size, None, self.history)
+                                 options.output_cache_size, None, self.history,
+                                 self.fds.sync if self.fds else None)
         # Comms: out on iopub parented to the current request; callbacks run as user code.
         self.comms = CommManager(self.publisher.comm, self.executor.runner.call, self.publisher.parent_message)
         replays = ReplayGuard()
@@ -163,12 +168,16 @@ class KernelProcess:
                 # and that request's output would be lost (jupyter console then waits forever).
                 # Shell requests wait in zmq's queue until someone listens; control is served already.
                 self.iopub.subscribed.wait(self.options.iopub_wait)
+                if self.fds is not None:
+                    self.fds.start()
                 pending = self._serve_before_loop()
                 if not self.stop.is_set():
                     self._serve_with_loop(pending)
         finally:
             self.stop.set()  # (not request_stop: a pending loop.stop() would cut the task clean-up short)
             self._cancel_user_tasks()  # a suspended cell still gets its reply
+            if self.fds is not None:
+                self.fds.stop()
             self.main_done.set()
             self.control_waker.wake()
             control.join(5.0)
@@ -234,7 +243,9 @@ class KernelProcess:
 
 def run_kernel(connection_file: str, options: KernelOptions, log_level: int | str = logging.WARNING) -> None:
     """Run a kernel until it is shut down. Without a connection file it writes its own."""
-    handler = logging.StreamHandler(sys.__stderr__)  # the real stderr: logs never land in cells
+    # A private copy of the stderr the kernel started with: with fds 1 and 2 captured for cells,
+    # the kernel's own log still goes to the terminal and never lands in cells.
+    handler = logging.StreamHandler(os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8", errors="replace"))
     handler.setFormatter(logging.Formatter("[minikernel %(levelname)s %(asctime)s] %(message)s", "%H:%M:%S"))
     log.addHandler(handler)
     log.setLevel(log_level)

@@ -15,7 +15,7 @@ from typing import Callable
 
 import zmq
 
-from .engine.events import DisplayData, ErrorOutput, ExecuteInput, ExecuteResult
+from .engine.events import ClearOutput, DisplayData, ErrorOutput, ExecuteInput, ExecuteResult, UpdateDisplayData
 from .wire import FramingError, Message, ReplayGuard, Session, SignatureError, Signer, decode, encode
 
 log = logging.getLogger("minikernel.dispatch")
@@ -88,6 +88,11 @@ def _as_iopub(event) -> tuple[str, dict]:
         return "execute_input", {"code": event.code, "execution_count": event.execution_count}
     if isinstance(event, DisplayData):
         return "display_data", {"data": event.data, "metadata": event.metadata, "transient": event.transient}
+    if isinstance(event, UpdateDisplayData):
+        return "update_display_data", {"data": event.data, "metadata": event.metadata,
+                                       "transient": event.transient}
+    if isinstance(event, ClearOutput):
+        return "clear_output", {"wait": bool(event.wait)}
     if isinstance(event, ExecuteResult):
         return "execute_result", {"execution_count": event.execution_count, "data": event.data,
                                   "metadata": event.metadata}

@@ -61,16 +61,12 @@ class MiniKernelTests(jkt.KernelTests):
 
     code_inspect_sample = "zip"
 
-    # Not in the kernel core: the pager payload comes with `obj?` help (issue 5) and
-    # clear_output with the display machinery (issue 4). Fill these samples in then.
+    # The pager payload comes with `obj?` help (issue 5): fill this sample in then.
     code_page_something = ""
-    code_clear_output = ""
+    code_clear_output = "from minikernel.display import clear_output; clear_output()"
 
-    @unittest.skip("pager payload (obj? help) is issue 5, not the kernel core")
+    @unittest.skip("pager payload (obj? help) is issue 5")
     def test_pager(self) -> None: ...
-
-    @unittest.skip("clear_output is issue 4 (display machinery), not the kernel core")
-    def test_clear_output(self) -> None: ...
 
     def test_runs_against_minikernel(self) -> None:
         """The suite talks to minikernel, not to some other kernel found on the path."""

@@ -19,6 +19,19 @@ class DisplayData:
 
 
 @dataclass(slots=True)
+class UpdateDisplayData:
+    """New content for the earlier outputs with transient["display_id"]."""
+    data: dict
+    metadata: dict = field(default_factory=dict)
+    transient: dict = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ClearOutput:
+    wait: bool = False  # clear when the next output arrives, not now
+
+
+@dataclass(slots=True)
 class ExecuteResult:
     execution_count: int
     data: dict

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Awaitable, Callable
 
+from . import display as display_
 from . import hooks, transform
 from .cells import CellRegistry
-from .events import DisplayData, ExecuteInput, ExecuteOutcome, ExecuteResult
-from .formatter import format_object
+from .events import ExecuteInput, ExecuteOutcome, ExecuteResult
+from .formatter import format_object, ipython_display
 from .namespace import Exiter, History, new_main_module
 from .runner import Runner
 from .streams import OutStream
@@ -31,7 +32,7 @@ class Executor:
 
     def __init__(self, emit: Callable, write: Callable[[str, str], None],
                  ask_input: Callable[[str, bool], str], cache_size: int = 1000, loop=None,
-                 store=None):
+                 store=None, after_cell: Callable[[], None] | None = None):
         self._emit_out = emit
         self._emit = emit
         self._ask_input = ask_input
@@ -39,6 +40,7 @@ class Executor:
         self.namespace = self.main_module.__dict__
         self.history = History(self.namespace, cache_size)
         self.store = store  # the kernel's history store (store_input/store_output), if any
+        self.after_cell = after_cell  # e.g. deliver captured fd output before the cell ends
         self._payload: list = []
         for name in ("exit", "quit"):
             self.namespace[name] = Exiter(name, self._ask_exit)
@@ -49,11 +51,12 @@ class Executor:
         self._cell = (0, False)  # (number, store_history) of the running cell, for displayhook
         self._allow_stdin = True
         self.runner = Runner(self.namespace, loop)
+        self.displays = display_.DisplayPublisher(lambda event: self._emit(event))
 
     # -- process-wide hooks -------------------------------------------------------------------
     def hooks(self):
         return hooks.installed(self.stdout, self.stderr, self.displayhook, self.input, self.getpass,
-                               self.display, self.main_module)
+                               self.display, self.main_module, self.displays)
 
     def _ask_exit(self, keep_kernel: bool) -> None:
         self._payload = [p for p in self._payload if p.get("source") != "ask_exit"]
@@ -66,29 +69,19 @@ class Executor:
             value()
             return
         number, store = self._cell
-        data, metadata = format_object(value)
+        # An object with _ipython_display_ shows itself (no execute_result), but is still Out[N].
+        shown = ipython_display(value)
+        data, metadata = ({}, {}) if shown else format_object(value)
         if store:
             self.history.record_output(number, value)
-            if self.store is not None:
+            if self.store is not None and not shown:
                 self.store.store_output(number, data.get("text/plain", ""))
-        self._emit(ExecuteResult(number, data, metadata))
+        if not shown:
+            self._emit(ExecuteResult(number, data, metadata))
 
-    def display(self, *objs, include=None, exclude=None, metadata=None, transient=None,
-                display_id=None, raw=False, **kwargs) -> None:
-        """Publish each object as display_data (the `display()` builtin)."""
-        transient = dict(transient or {})
-        if display_id is not None:
-            transient["display_id"] = display_id
-        for obj in objs:
-            if raw:
-                data, md = dict(obj), {}
-            elif not isinstance(obj, type) and callable(getattr(obj, "_ipython_display_", None)):
-                obj._ipython_display_()
-                continue
-            else:
-                data, md = format_object(obj, include, exclude)
-            md.update(metadata or {})
-            self._emit(DisplayData(data, md, transient))
+    # The `display()` builtin: minikernel.display.display itself. It reaches `self.displays`
+    # through the display hook that self.hooks() installs (engine/display.py).
+    display = staticmethod(display_.display)
 
     def input(self, prompt: object = "") -> str:
         return self._read_input(str(prompt), False)
@@ -145,6 +138,8 @@ class Executor:
         self._cell, self._allow_stdin = (number, store_history), allow_stdin
 
     def _finish(self, number: int, store_history: bool, error) -> ExecuteOutcome:
+        if self.after_cell is not None:
+            self.after_cell()
         if error is not None:
             self._emit(error)
         self._emit = self._emit_out

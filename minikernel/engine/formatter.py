@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import logging
-import pprint
+import sys
+import traceback
+
+from . import pretty
 
 log = logging.getLogger("minikernel.formatter")
 
@@ -19,8 +22,9 @@ REPR_METHODS = (
     ("application/javascript", "_repr_javascript_"),
     ("application/pdf", "_repr_pdf_"),
 )
-BINARY = {"image/png", "image/jpeg", "application/pdf"}
-PRETTY_TYPES = (list, tuple, dict, set, frozenset)
+BINARY = {"image/png", "image/jpeg", "image/gif", "application/pdf"}
+ATOMIC = {int, float, str, bool, type(None), bytes, complex}
+SHORT = {list, tuple, dict}
 
 
 def _method(obj, name: str):
@@ -29,6 +33,10 @@ def _method(obj, name: str):
         return None
     try:
         method = getattr(obj, name, None)
+        # Objects that claim every attribute (Mock, some proxies) have no real repr methods:
+        # the same canary IPython uses.
+        if method is not None and getattr(obj, "_ipython_canary_method_should_not_exist_", None) is not None:
+            return None
     except Exception:
         return None
     return method if callable(method) else None
@@ -49,10 +57,35 @@ def _encode(mime: str, value):
 
 
 def plain_text(obj) -> str:
-    text = repr(obj)
-    if len(text) > 79 and type(obj) in PRETTY_TYPES and len(obj) <= 1000:
-        text = pprint.pformat(obj, width=79, sort_dicts=False)
-    return text
+    """text/plain as IPython writes it (engine/pretty.py); plain repr() when that is the same."""
+    cls = type(obj)
+    if cls in ATOMIC or not pretty.has_pretty(obj):
+        return repr(obj)
+    if cls in SHORT and len(obj) <= 32 and all(type(x) in ATOMIC for x in (
+            obj if cls is not dict else (*obj, *obj.values()))):
+        text = repr(obj)  # a short container of atoms: the pretty layout is the repr
+        if len(text) <= pretty.MAX_WIDTH:
+            return text
+    try:
+        return pretty.pretty(obj)
+    except Exception as e:  # a broken _repr_pretty_ (or __repr__ of an item)
+        log.warning("pretty-printing a %s raised %s: %s", type(obj).__name__, type(e).__name__, e)
+        return repr(obj)
+
+
+def ipython_display(obj) -> bool:
+    """Call `obj._ipython_display_()` if it has one (it displays itself, instead of being
+    formatted). An error in it goes to the cell's stderr and the object is formatted instead."""
+    method = _method(obj, "_ipython_display_")
+    if method is None:
+        return False
+    try:
+        method()
+    except Exception:
+        print(f"{type(obj).__name__}._ipython_display_() failed:", file=sys.stderr)
+        traceback.print_exc(file=sys.stderr)
+        return False
+    return True
 
 
 def format_object(obj, include=None, exclude=None) -> tuple[dict, dict]:

@@ -1,7 +1,9 @@
 """The one module that swaps process-wide hooks, always as context managers.
 
 sys.stdout, sys.stderr, sys.displayhook, builtins.input, builtins.display, getpass.getpass,
-sys.modules["__main__"], the SIGINT handler, and `comm.create_comm` / `comm.get_comm_manager`.
+sys.modules["__main__"], the display hook (engine/display.py: the publisher that display(),
+update_display(), clear_output() and minikernel.display reach), the SIGINT handler, and
+`comm.create_comm` / `comm.get_comm_manager`.
 """
 
 from __future__ import annotations
@@ -16,14 +18,19 @@ import types
 from contextlib import contextmanager
 from typing import Callable
 
+from . import display as display_hook
 from .streams import OutStream
 
 
 @contextmanager
 def installed(stdout: OutStream, stderr: OutStream, displayhook: Callable, input_fn: Callable,
-              getpass_fn: Callable, display: Callable, main_module: types.ModuleType):
+              getpass_fn: Callable, display: Callable, main_module: types.ModuleType,
+              display_publisher=None):
     saved = (sys.stdout, sys.stderr, sys.displayhook, builtins.input, getpass.getpass,
              getattr(builtins, "display", None), sys.modules.get("__main__"))
+    saved_publisher = display_hook._hook[0]
+    if display_publisher is not None:
+        display_hook._hook[0] = display_publisher
     sys.stdout, sys.stderr, sys.displayhook = stdout, stderr, displayhook
     builtins.input, getpass.getpass, builtins.display = input_fn, getpass_fn, display
     # pickle and multiprocessing find user-defined classes through sys.modules["__main__"].
@@ -31,6 +38,7 @@ def installed(stdout: OutStream, stderr: OutStream, displayhook: Callable, input
     try:
         yield
     finally:
+        display_hook._hook[0] = saved_publisher
         (sys.stdout, sys.stderr, sys.displayhook, builtins.input, getpass.getpass,
          display_saved, main_saved) = saved
         if display_saved is None:
