@@ -15,8 +15,8 @@ from .channels.iopub import IOPub
 from .channels.loop import AsyncServer, Waker, serve
 from .channels.sockets import bind_sockets, close_sockets
 from .channels.stdin import Stdin
-from .dispatch import Dispatcher, Publisher, current_request
-from .engine import hooks
+from .dispatch import THREAD_CELL, Dispatcher, Publisher, current_request
+from .engine import hooks, inline_backend
 from .engine.execute import Executor
 from .engine.fdcapture import FdCapture
 from .comm import CommManager
@@ -27,6 +27,7 @@ log = logging.getLogger("minikernel")
 
 # Requests that run user code: they wait for the asyncio loop at start-up.
 USER_CODE = frozenset({"execute_request", "comm_open", "comm_msg", "comm_close"})
+INLINE_BACKEND = "module://minikernel.engine.inline_backend"
 
 
 def _option(default, help: str):
@@ -51,6 +52,8 @@ class KernelOptions:
     loop_idle: float = _option(0.05, "At start, idle seconds after which the asyncio machinery loads.")
     history_enabled: bool = _option(True, "Keep history on disk across sessions (else in memory only).")
     history_file: str = _option("", "The history database (default: <jupyter data dir>/minikernel/history.sqlite).")
+    figure_format: str = _option("png", "How inline matplotlib figures are sent: png, retina (png at twice the "
+                                        "dpi, shown at the same size) or svg.")
 
 
 class KernelProcess:
@@ -75,6 +78,11 @@ class KernelProcess:
         self.publisher = Publisher(self.session, self.iopub)
         self.stdin = Stdin(self.sockets.stdin, self.session, self.signer)
         self.history = HistoryStore(options.history_file or None, options.history_enabled)
+        try:
+            inline_backend.set_figure_format(options.figure_format)
+        except ValueError as e:
+            log.warning("%s; figures are sent as png", e)
+            inline_backend.set_figure_format("png")
         self.fds = FdCapture(self.publisher.write) if options.capture_fd_output else None
         self.executor = Executor(self.publisher.emit, self.publisher.write, self._ask_input,
                                  options.output_cache_size, None, self.history,
@@ -112,6 +120,10 @@ class KernelProcess:
             "shutdown_request": partial(handlers.shutdown, self.request_stop),
             "interrupt_request": partial(handlers.interrupt, self.executor),
         }
+
+    def _current_cell(self):
+        request = current_request.get()
+        return request.msg if request is not None else None
 
     def _ask_input(self, prompt: str, password: bool) -> str:
         request = current_request.get()
@@ -163,6 +175,8 @@ class KernelProcess:
         ex = self.executor
         try:
             with ex.hooks(), hooks.comms_installed(self.comms), \
+                    hooks.ipython_compat(ex.namespace, self.comms.kernel), \
+                    hooks.threads_remember_their_cell(THREAD_CELL, self._current_cell), \
                     hooks.sigint(ex.runner.on_sigint, lambda: log.info("interrupt while idle: ignored")):
                 # Slow joiner: a client's SUB socket may connect after its first request arrives,
                 # and that request's output would be lost (jupyter console then waits forever).
@@ -250,6 +264,9 @@ def run_kernel(connection_file: str, options: KernelOptions, log_level: int | st
     log.addHandler(handler)
     log.setLevel(log_level)
     log.propagate = False
+    # matplotlib's default backend: ours, unless the user chose one (matplotlib is not imported here).
+    if not os.environ.get("MPLBACKEND"):
+        os.environ["MPLBACKEND"] = INLINE_BACKEND
     info = connection.load(connection_file) if connection_file else connection.new_info()
     if not info.key:
         log.warning("the connection file has an empty key: messages are not signed")

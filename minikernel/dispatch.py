@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import inspect
 import logging
+import threading
 from collections import deque
 from dataclasses import dataclass
 from typing import Callable
@@ -32,6 +33,9 @@ class Request:
         return self.msg.content
 
 
+# Attributes set on threads: the cell a thread writes to, and whether it was pinned there.
+THREAD_CELL, THREAD_BOUND = "_minikernel_cell", "_minikernel_cell_bound"
+
 # The request being handled by this thread; output from user code finds its cell through it.
 current_request: contextvars.ContextVar[Request | None] = contextvars.ContextVar("current_request", default=None)
 
@@ -43,20 +47,33 @@ def error_content(ename: str, evalue: str, traceback: list | None = None) -> dic
 
 
 class Publisher:
-    """Turns engine output into iopub messages parented to the current request."""
+    """Turns engine output into iopub messages parented to the right request.
+
+    The rule for output (README, "Output"): a request's own code writes to that request. A thread
+    started while a request runs writes to it while it runs, and to the latest cell afterwards;
+    `minikernel.output.bind_thread` pins a thread to a cell, `detach_thread` sends it to the latest.
+    """
 
     def __init__(self, session: Session, iopub):
         self.session = session
         self.iopub = iopub
         self.latest: Message | None = None  # the latest execute_request: home of stray output
+        self.running: set[str] = set()  # msg_ids between busy and idle
 
     def parent(self) -> Message | None:
         request = current_request.get()
-        return request.msg if request is not None else self.latest
+        return request.msg if request is not None else self._thread_parent()
+
+    def _thread_parent(self) -> Message | None:
+        thread = threading.current_thread()
+        origin = getattr(thread, THREAD_CELL, None)
+        if origin is not None and (getattr(thread, THREAD_BOUND, False) or origin.msg_id in self.running):
+            return origin
+        return self.latest
 
     def write(self, name: str, text: str) -> None:
         request = current_request.get()
-        self.iopub.stream(request.msg if request is not None else self.latest, name, text)
+        self.iopub.stream(request.msg if request is not None else self._thread_parent(), name, text)
 
     def emit(self, event) -> None:
         self.iopub.publish(self.session.child_of(self.parent(), *_as_iopub(event)))
@@ -74,6 +91,10 @@ class Publisher:
                 "content": msg.content, "msg_id": msg.msg_id, "msg_type": msg.msg_type}
 
     def status(self, parent: Message, state: str) -> None:
+        if state == "busy":
+            self.running.add(parent.msg_id)
+        else:
+            self.running.discard(parent.msg_id)
         self.iopub.publish(self.session.child_of(parent, "status", {"execution_state": state}))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Awaitable, Callable
 
 from . import display as display_
-from . import hooks, transform
+from . import hooks, inline_backend, transform
 from .cells import CellRegistry
 from .events import ExecuteInput, ExecuteOutcome, ExecuteResult
 from .formatter import format_object, ipython_display
@@ -41,6 +41,9 @@ class Executor:
         self.history = History(self.namespace, cache_size)
         self.store = store  # the kernel's history store (store_input/store_output), if any
         self.after_cell = after_cell  # e.g. deliver captured fd output before the cell ends
+        # Steps at the end of every cell, before after_cell (so their output comes before idle):
+        # show and close the cell's matplotlib figures (a no-op until the inline backend loads).
+        self.end_of_cell: list[Callable[[], None]] = [inline_backend.flush_figures]
         self._payload: list = []
         for name in ("exit", "quit"):
             self.namespace[name] = Exiter(name, self._ask_exit)
@@ -138,6 +141,8 @@ class Executor:
         self._cell, self._allow_stdin = (number, store_history), allow_stdin
 
     def _finish(self, number: int, store_history: bool, error) -> ExecuteOutcome:
+        for step in self.end_of_cell:
+            step()
         if self.after_cell is not None:
             self.after_cell()
         if error is not None:

@@ -2,8 +2,10 @@
 
 sys.stdout, sys.stderr, sys.displayhook, builtins.input, builtins.display, getpass.getpass,
 sys.modules["__main__"], the display hook (engine/display.py: the publisher that display(),
-update_display(), clear_output() and minikernel.display reach), the SIGINT handler, and
-`comm.create_comm` / `comm.get_comm_manager`.
+update_display(), clear_output() and minikernel.display reach), the SIGINT handler,
+`comm.create_comm` / `comm.get_comm_manager`, and IPython compatibility (builtins.get_ipython and
+an import hook on sys.meta_path that rebinds IPython's display functions when user code imports
+IPython; the rebinding itself is in engine/ipython_compat.py).
 """
 
 from __future__ import annotations
@@ -128,6 +130,17 @@ def comms_installed(manager):
 
 
 @contextmanager
+def ipython_compat(user_ns: dict, kernel=None):
+    """`get_ipython()` (a ZMQInteractiveShell shim over `user_ns`, whose `.kernel` is `kernel`)
+    and IPython.display publishing through the kernel, for user code that imports IPython.
+    Imports nothing of IPython; yields the shim. See engine/ipython_compat.py."""
+    from . import ipython_compat as compat
+
+    with compat.installed(user_ns, kernel) as shell:
+        yield shell
+
+
+@contextmanager
 def nested_event_loops(blocked: Callable[[object], bool]):
     """Let plain cell code start its own event loop (asyncio.run(), loop.run_until_complete())
     while the kernel's loop is blocked running that code, and still create tasks on the kernel's
@@ -150,3 +163,25 @@ def nested_event_loops(blocked: Callable[[object], bool]):
         yield
     finally:
         events._get_running_loop = original
+
+
+@contextmanager
+def threads_remember_their_cell(attribute: str, current_cell: Callable[[], object]):
+    """Each thread started while a request runs remembers it (as `attribute`), so its output can
+    go to that cell while it runs (dispatch.Publisher decides). threading.Thread.start is wrapped
+    for the kernel's lifetime; threads do not inherit contextvars in Python 3.11."""
+    original = threading.Thread.start
+
+    def start(thread, *args, **kwargs):
+        if getattr(thread, attribute, None) is None:
+            try:
+                setattr(thread, attribute, current_cell())
+            except Exception:  # a Thread subclass with __slots__ or a read-only attribute
+                pass
+        return original(thread, *args, **kwargs)
+
+    threading.Thread.start = start
+    try:
+        yield
+    finally:
+        threading.Thread.start = original
