@@ -29,6 +29,10 @@ class FakeSocket:
 class FakeIOPub:
     def __init__(self):
         self.messages, self.streams = [], []
+        self.flushed_before = []  # how many replies had been sent at each flush
+
+    def flush(self, timeout=1.0):
+        self.flushed_before.append(len(self.socket.sent))
 
     def publish(self, msg):
         self.messages.append(msg)
@@ -45,6 +49,7 @@ def _raise_keyboard_interrupt(request):
 def shell():
     session, signer = Session(), Signer(KEY)
     iopub, socket = FakeIOPub(), FakeSocket()
+    iopub.socket = socket
     publisher = Publisher(session, iopub)
     executor = Executor(publisher.emit, publisher.write, lambda p, pw: "")
     table = {"execute_request": lambda r: handlers.execute(executor, r),
@@ -91,6 +96,13 @@ def test_raising_handler_gets_error_reply(shell):
     msg = send("boom_request")
     assert socket.sent[0].content["ename"] == "ZeroDivisionError"
     assert statuses(iopub, msg) == ["busy", "idle"]
+
+
+def test_outputs_are_flushed_before_the_execute_reply(shell):
+    _, socket, iopub, send = shell
+    send("execute_request", {"code": "print('x')"})
+    send("kernel_info_request")
+    assert iopub.flushed_before == [0]  # once, for the execute, before its reply went out
 
 
 def test_interrupt_outside_user_code_gets_error_reply(shell):

@@ -66,6 +66,14 @@ class IOPub:
         if self._idle_wait:
             self._wake()
 
+    def flush(self, timeout: float = 1.0) -> bool:
+        """Wait until everything published so far (stream text included) has been sent."""
+        if not self.thread.is_alive():
+            return False
+        sent = threading.Event()
+        self.publish(sent)
+        return sent.wait(timeout)
+
     def stop(self, timeout: float = 5.0) -> None:
         """Send everything queued so far, then end the thread."""
         self._queue.put(_STOP)
@@ -117,6 +125,9 @@ class IOPub:
                 buffer, key = [], None
             if item is _STOP:
                 break
+            if item.__class__ is threading.Event:  # flush(): all before it has been sent
+                item.set()
+                continue
             if item.msg_type == "status" and item.content.get("execution_state") == "idle":
                 self._end_of_request(item)
             self._send(item)
