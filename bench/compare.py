@@ -140,8 +140,9 @@ class Kernel:
         return "".join(f"\n    | {line}" for line in tail)
 
 
-def execute(k: Kernel, code: str, timeout: float) -> tuple[float, list[dict]]:
-    """Run CODE; return (seconds until both execute_reply and iopub idle, stream contents)."""
+def execute(k: Kernel, code: str, timeout: float, displays: list | None = None) -> tuple[float, list[dict]]:
+    """Run CODE; return (seconds until both execute_reply and iopub idle, stream contents).
+    display_data contents are appended to DISPLAYS when given."""
     shell, iopub = k.kc.shell_channel, k.kc.iopub_channel
     poller = zmq.Poller()
     poller.register(shell.socket, zmq.POLLIN)
@@ -165,6 +166,8 @@ def execute(k: Kernel, code: str, timeout: float) -> tuple[float, list[dict]]:
                 continue
             if msg["msg_type"] == "stream":
                 streams.append(msg["content"])
+            elif msg["msg_type"] == "display_data" and displays is not None:
+                displays.append(msg["content"])
             elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                 idle = True
     elapsed = time.perf_counter() - t0
@@ -225,6 +228,10 @@ def bench_session(name: str, cfg: dict, log_dir: str, res: dict) -> None:
         sizes = [len(s["text"]) for s in streams if s["name"] == "stdout"]
         res["big_msgs"], res["big_max"] = len(streams), max(sizes, default=0) / 1e6
         res["big_ok"] = sum(sizes) == n + 1
+
+        shown: list = []
+        res["displays"], _ = execute(k, DISPLAYS_CODE, BULK_TIMEOUT, shown)
+        res["displays_ok"] = len(shown) == 1000 and all("text/html" in d["data"] for d in shown)
     finally:
         k.shutdown()
 
@@ -296,6 +303,12 @@ def bench_completion(name: str, cfg: dict, log_dir: str, res: dict) -> None:
 
 # ---------------------------------------------------------------- report
 
+# 1 000 small HTML outputs, with nothing kernel-specific (display is a builtin in both kernels).
+DISPLAYS_CODE = ("class H:\n    def __init__(self, i): self.i = i\n"
+                 "    def _repr_html_(self): return f'<b>{self.i}</b>'\n"
+                 "for i in range(1000): display(H(i))")
+
+
 def rows(cfg: dict) -> list[tuple]:
     """(label, key, format, target ratio or None)."""
     ok = lambda v: "OK" if v else "LOST"  # noqa: E731
@@ -312,6 +325,8 @@ def rows(cfg: dict) -> list[tuple]:
         (f"{mb:g} MB print, stream msgs", "big_msgs", str, None),
         (f"{mb:g} MB print, largest msg MB", "big_max", lambda v: f"{v:.2f}", None),
         (f"{mb:g} MB print, complete", "big_ok", ok, None),
+        ("1 000 HTML displays, s", "displays", lambda v: f"{v:.3f}", None),
+        ("1 000 HTML displays, all arrived", "displays_ok", ok, None),
         ("RSS after start, MB", "rss", lambda v: f"{v:.1f}", 0.7),
         (f"first completion {COMPLETE_CODE}, ms", "complete_first", lambda v: f"{v * 1e3:.1f}", 0.5),
         (f"first completion {COMPLETE_CODE}, has path", "first_ok", yes, None),
