@@ -15,11 +15,11 @@ from .channels.iopub import IOPub
 from .channels.loop import AsyncServer, Waker, serve
 from .channels.sockets import bind_sockets, close_sockets
 from .channels.stdin import Stdin
+from .comm import CommManager
 from .dispatch import THREAD_CELL, Dispatcher, Publisher, current_request
 from .engine import hooks, inline_backend
 from .engine.execute import Executor
 from .engine.fdcapture import FdCapture
-from .comm import CommManager
 from .history import HistoryStore
 from .wire import ReplayGuard, Session, Signer
 
@@ -59,10 +59,9 @@ class KernelOptions:
 class KernelProcess:
     """One running kernel: its sockets, threads and executor."""
 
-    def __init__(self, info: connection.ConnectionInfo, options: KernelOptions, written_file: str | None = None):
-        self.info = info
+    def __init__(self, info: connection.ConnectionInfo, options: KernelOptions):
         self.options = options
-        self.written_file = written_file
+        self.written_file: str | None = None  # the connection file this kernel wrote (removed at exit)
         self.stop = threading.Event()
         self.main_done = threading.Event()
         self.control_waker = Waker()
@@ -85,8 +84,9 @@ class KernelProcess:
             inline_backend.set_figure_format("png")
         self.fds = FdCapture(self.publisher.write) if options.capture_fd_output else None
         self.executor = Executor(self.publisher.emit, self.publisher.write, self._ask_input,
-                                 options.output_cache_size, None, self.history,
-                                 self.fds.sync if self.fds else None)
+                                 options.output_cache_size, None, self.history)
+        if self.fds is not None:  # after the figures: all of a cell's output before its idle
+            self.executor.end_of_cell.append(self.fds.sync)
         # Comms: out on iopub parented to the current request; callbacks run as user code.
         self.comms = CommManager(self.publisher.comm, self.executor.runner.call, self.publisher.parent_message)
         replays = ReplayGuard()
@@ -195,6 +195,7 @@ class KernelProcess:
             self.main_done.set()
             self.control_waker.wake()
             control.join(5.0)
+            self.control_waker.close()
             self.history.close()
             self.iopub.stop()
             self.heartbeat.stop()

@@ -11,8 +11,8 @@ from . import __version__
 from .comm import CommManager
 from .dispatch import Request
 from .engine.execute import Executor
-from .history import HistoryStore
 from .engine.is_complete import is_complete as check_complete
+from .history import HistoryStore
 from .wire import PROTOCOL_VERSION
 
 LANGUAGE_INFO = {

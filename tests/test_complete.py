@@ -14,7 +14,7 @@ import pytest
 from minikernel.engine import complete as completion
 from minikernel.engine import jedicomplete
 from minikernel.engine.cells import CellRegistry
-from minikernel.engine.complete import TYPES_KEY, complete, inspect_bundle, inspect_name
+from minikernel.engine.complete import TYPES_KEY, complete, inspect_bundle
 from minikernel.engine.context import context_at
 
 
@@ -445,5 +445,4 @@ def test_inspect_not_found(ns):
     assert inspect_bundle("nothing_here", 12, ns, 0) is None
     assert inspect_bundle("", 0, ns, 0) is None
     assert inspect_bundle('"abc".upper', 11, ns, 0) is None   # an attribute of an expression
-    assert inspect_name("nothing_here", 12, ns, 0) is None
-    assert inspect_name("len", 3, ns, 0).startswith("Signature:")
+    assert inspect_bundle("len", 3, ns, 0)["text/plain"].startswith("Signature:")

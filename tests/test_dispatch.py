@@ -91,10 +91,14 @@ def test_unknown_request_gets_error_reply(shell):
     assert statuses(iopub, msg) == ["busy", "idle"]
 
 
-def test_raising_handler_gets_error_reply(shell):
+# A handler that raises, or an interrupt landing outside user code: an error reply, never a
+# dead shell loop.
+@pytest.mark.parametrize("msg_type, ename", [("boom_request", "ZeroDivisionError"),
+                                             ("interrupted_request", "KeyboardInterrupt")])
+def test_raising_handler_gets_error_reply(shell, msg_type, ename):
     _, socket, iopub, send = shell
-    msg = send("boom_request")
-    assert socket.sent[0].content["ename"] == "ZeroDivisionError"
+    msg = send(msg_type)
+    assert socket.sent[0].content["ename"] == ename
     assert statuses(iopub, msg) == ["busy", "idle"]
 
 
@@ -103,13 +107,6 @@ def test_outputs_are_flushed_before_the_execute_reply(shell):
     send("execute_request", {"code": "print('x')"})
     send("kernel_info_request")
     assert iopub.flushed_before == [0]  # once, for the execute, before its reply went out
-
-
-def test_interrupt_outside_user_code_gets_error_reply(shell):
-    _, socket, iopub, send = shell
-    msg = send("interrupted_request")
-    assert socket.sent[0].content["ename"] == "KeyboardInterrupt"
-    assert statuses(iopub, msg) == ["busy", "idle"]
 
 
 def test_stream_output_is_routed_to_its_request(shell):

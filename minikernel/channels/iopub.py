@@ -13,7 +13,6 @@ stderr right before the request's `idle` status. Status messages and replies are
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
@@ -21,6 +20,7 @@ import time
 import zmq
 
 from ..wire import Message, Session, Signer, encode
+from .loop import Waker
 
 log = logging.getLogger("minikernel.iopub")
 
@@ -39,9 +39,7 @@ class IOPub:
         self._spent: dict[str, int] = {}  # request msg_id -> stream characters sent
         self._dropped: dict[str, list[int]] = {}  # request msg_id -> [characters, lines] not sent
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
+        self._waker = Waker()
         # True while the thread sleeps with nothing buffered: any put must wake it.
         # While it holds buffered stream text it sleeps until its deadline and only a
         # non-stream message (which must go out after that text) wakes it.
@@ -80,21 +78,17 @@ class IOPub:
         self._wake()
         self.thread.join(timeout)
         if not self.thread.is_alive():  # close the pipe only once nobody can use it
-            os.close(self._wake_r)
-            os.close(self._wake_w)
+            self._waker.close()
 
     def _wake(self) -> None:
         self._idle_wait = self._coalescing = False
-        try:
-            os.write(self._wake_w, b"x")
-        except OSError:  # full pipe (a wake-up is pending anyway) or already closed at exit
-            pass
+        self._waker.wake()
 
     # -- the thread ---------------------------------------------------------------------------
     def _run(self) -> None:
         poller = zmq.Poller()
         poller.register(self.socket, zmq.POLLIN)
-        poller.register(self._wake_r, zmq.POLLIN)
+        poller.register(self._waker.fd, zmq.POLLIN)
         buffer: list[str] = []
         key = None  # (parent, name) of the buffered text
         deadline = 0.0
@@ -142,12 +136,8 @@ class IOPub:
             return
         events = dict(poller.poll(None if timeout is None else max(timeout, 0) * 1000))
         self._idle_wait = self._coalescing = False
-        if self._wake_r in events:
-            try:
-                while os.read(self._wake_r, 4096):
-                    pass
-            except BlockingIOError:
-                pass
+        if self._waker.fd in events:
+            self._waker.drain()
         if self.socket in events:
             self._answer_subscriptions()
 

@@ -20,14 +20,14 @@ class Waker:
     def wake(self) -> None:
         try:
             os.write(self._w, b"x")
-        except (BlockingIOError, OSError):
+        except OSError:  # full pipe (a wake-up is pending anyway) or closed at exit
             pass
 
     def drain(self) -> None:
         try:
             while os.read(self.fd, 4096):
                 pass
-        except (BlockingIOError, OSError):
+        except OSError:
             pass
 
     def close(self) -> None:

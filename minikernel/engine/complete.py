@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from . import jedicomplete, livecomplete
 from .context import Context, context_at
-from .inspection import inspect_bundle, inspect_name  # noqa: F401  (the inspect_request API)
+from .inspection import inspect_bundle  # noqa: F401  (the inspect_request API)
 from .livecomplete import Candidate
 
 DEFAULT_BUDGET = 1.0   # seconds the shell thread waits for one completion

@@ -32,7 +32,7 @@ class Executor:
 
     def __init__(self, emit: Callable, write: Callable[[str, str], None],
                  ask_input: Callable[[str, bool], str], cache_size: int = 1000, loop=None,
-                 store=None, after_cell: Callable[[], None] | None = None):
+                 store=None):
         self._emit_out = emit
         self._emit = emit
         self._ask_input = ask_input
@@ -40,9 +40,9 @@ class Executor:
         self.namespace = self.main_module.__dict__
         self.history = History(self.namespace, cache_size)
         self.store = store  # the kernel's history store (store_input/store_output), if any
-        self.after_cell = after_cell  # e.g. deliver captured fd output before the cell ends
-        # Steps at the end of every cell, before after_cell (so their output comes before idle):
-        # show and close the cell's matplotlib figures (a no-op until the inline backend loads).
+        # Steps at the end of every cell, in order, before its error and idle: show and close the
+        # cell's matplotlib figures (a no-op until the inline backend loads); the kernel appends
+        # the delivery of captured fd output.
         self.end_of_cell: list[Callable[[], None]] = [inline_backend.flush_figures]
         self._payload: list = []
         for name in ("exit", "quit"):
@@ -143,8 +143,6 @@ class Executor:
     def _finish(self, number: int, store_history: bool, error) -> ExecuteOutcome:
         for step in self.end_of_cell:
             step()
-        if self.after_cell is not None:
-            self.after_cell()
         if error is not None:
             self._emit(error)
         self._emit = self._emit_out

@@ -52,12 +52,6 @@ def inspect_bundle(code: str, cursor_pos: int, ns: dict, detail_level: int = 0) 
     return {"text/plain": plain(sections), "text/markdown": markdown(sections)}
 
 
-def inspect_name(code: str, cursor_pos: int, ns: dict, detail_level: int = 0) -> str | None:
-    """The text/plain part of inspect_bundle (the older entry point)."""
-    bundle = inspect_bundle(code, cursor_pos, ns, detail_level)
-    return None if bundle is None else bundle["text/plain"]
-
-
 def describe(obj, name: str, detail_level: int = 0) -> list[tuple[str, str, str]]:
     """(label, text, style) sections; style: 'line', 'python' or 'text'."""
     what = kind(obj)
