@@ -5,6 +5,14 @@ for up to `flush_interval` seconds and cut into chunks of at most `chunk_size` c
 tight print loop becomes a handful of messages and a 20 MB print several bounded ones, in order.
 Every subscription is answered with `iopub_welcome` (JEP 65).
 
+Stream text is gathered on the producer side: a run of writes with the same (parent, name) goes
+into one `_Run`, queued once, whose list of texts the writers append to (one `list.append` per
+write, no per-write work in this thread: a 200 000-line print loop is 400 000 writes). The iopub
+thread takes a run's texts in bulk. Any other message ends the current run, so text written
+before a message is sent before it. A run the iopub thread has finished with is marked retired
+before its last drain; a writer that appended to it after that drain sees the mark and queues it
+again, so no text is lost to the race.
+
 Flood safety: each request may send at most `budget` characters of stream text (0: no limit).
 Past it, its text is only counted, never sent, and one notice of what was dropped goes out on
 stderr right before the request's `idle` status. Status messages and replies are never dropped.
@@ -27,6 +35,23 @@ log = logging.getLogger("minikernel.iopub")
 _STOP = object()
 
 
+class _Run:
+    """Consecutive stream text of one (parent, name), appended to by writers."""
+
+    __slots__ = ("parent", "name", "texts", "retired")
+
+    def __init__(self, parent: Message, name: str, text: str):
+        self.parent, self.name, self.texts, self.retired = parent, name, [text], False
+
+    def take(self) -> list[str]:
+        """The texts appended so far (writers may go on appending meanwhile)."""
+        texts = self.texts
+        n = len(texts)
+        taken = texts[:n]
+        del texts[:n]
+        return taken
+
+
 class IOPub:
     def __init__(self, socket: zmq.Socket, session: Session, signer: Signer,
                  flush_interval: float = 0.05, chunk_size: int = 1 << 20, budget: int = 0):
@@ -39,6 +64,7 @@ class IOPub:
         self._spent: dict[str, int] = {}  # request msg_id -> stream characters sent
         self._dropped: dict[str, list[int]] = {}  # request msg_id -> [characters, lines] not sent
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._current: _Run | None = None  # the run writers append to (None: the next write opens one)
         self._waker = Waker()
         # True while the thread sleeps with nothing buffered: any put must wake it.
         # While it holds buffered stream text it sleeps until its deadline and only a
@@ -47,20 +73,29 @@ class IOPub:
         self._coalescing = False
         self._topic_prefix = f"kernel.{session.session_id[:8]}.".encode()
         self.subscribed = threading.Event()  # set when the first client subscribes
-        self.thread = threading.Thread(target=self._run, name="minikernel-iopub", daemon=True)
+        self.thread = threading.Thread(target=self._serve, name="minikernel-iopub", daemon=True)
 
     # -- producers (any thread) -------------------------------------------------------------
     def start(self) -> None:
         self.thread.start()
 
     def publish(self, msg: Message) -> None:
+        self._current = None  # text written after this message goes out after it
         self._queue.put(msg)
         if self._idle_wait or self._coalescing:
             self._wake()
 
     def stream(self, parent: Message, name: str, text: str) -> None:
         """Hot path: one call per write() on sys.stdout/sys.stderr."""
-        self._queue.put((parent, name, text))
+        run = self._current
+        if run is not None and run.parent is parent and run.name == name:
+            run.texts.append(text)
+            if run.retired:  # the iopub thread may have taken its last texts before this append
+                self._queue.put(run)
+                self._wake()
+            return
+        self._current = run = _Run(parent, name, text)
+        self._queue.put(run)
         if self._idle_wait:
             self._wake()
 
@@ -85,12 +120,11 @@ class IOPub:
         self._waker.wake()
 
     # -- the thread ---------------------------------------------------------------------------
-    def _run(self) -> None:
+    def _serve(self) -> None:
         poller = zmq.Poller()
         poller.register(self.socket, zmq.POLLIN)
         poller.register(self._waker.fd, zmq.POLLIN)
-        buffer: list[str] = []
-        key = None  # (parent, name) of the buffered text
+        run = None  # the run being coalesced
         deadline = 0.0
         while True:
             try:
@@ -98,25 +132,26 @@ class IOPub:
             except queue.Empty:
                 item = None
             if item is None:
-                if buffer and time.monotonic() >= deadline:
-                    self._send_stream(key, buffer)
-                    buffer, key = [], None
+                if run is not None and time.monotonic() >= deadline:
+                    self._end_run(run)
+                    run = None
                     continue
-                self._sleep(poller, deadline - time.monotonic() if buffer else None, bool(buffer))
+                self._sleep(poller, deadline - time.monotonic() if run is not None else None, run is not None)
                 continue
-            if item.__class__ is tuple:
-                parent, name, text = item
-                if key is not None and (key[0] is not parent or key[1] != name):
-                    self._send_stream(key, buffer)
-                    buffer = []
-                if not buffer:
-                    key = (parent, name)
-                    deadline = time.monotonic() + self.flush_interval
-                buffer.append(text)
+            if item.__class__ is _Run:
+                if item is run:
+                    continue
+                if run is not None:
+                    self._end_run(run)
+                if item.retired:  # late text of a finished run
+                    self._end_run(item)
+                    run = None
+                else:
+                    run, deadline = item, time.monotonic() + self.flush_interval
                 continue
-            if buffer:  # order: text written before this message goes out first
-                self._send_stream(key, buffer)
-                buffer, key = [], None
+            if run is not None:  # order: text written before this message goes out first
+                self._end_run(run)
+                run = None
             if item is _STOP:
                 break
             if item.__class__ is threading.Event:  # flush(): all before it has been sent
@@ -125,6 +160,15 @@ class IOPub:
             if item.msg_type == "status" and item.content.get("execution_state") == "idle":
                 self._end_of_request(item)
             self._send(item)
+
+    def _end_run(self, run: _Run) -> None:
+        """Retire the run (writers open a new one), then send what it holds."""
+        run.retired = True
+        if self._current is run:
+            self._current = None
+        texts = run.take()
+        if texts:
+            self._send_stream((run.parent, run.name), texts)
 
     def _sleep(self, poller: zmq.Poller, timeout: float | None, coalescing: bool) -> None:
         if coalescing:
