@@ -1,6 +1,7 @@
 """Benchmark minikernel against ipykernel, side by side, through jupyter_client.
 
 Usage:  python bench/compare.py [--kernels minikernel,ipykernel] [--python PY] [--quick] [--markdown]
+                                [--results bench/RESULTS.md]
 
 See bench/README.md for what each figure means and how it is measured.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -18,10 +18,13 @@ import tempfile
 import time
 from queue import Empty
 
-import jupyter_client
 import psutil
 import zmq
 from jupyter_client import KernelManager
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import (COMPLETE_CODE, NAMES_CODE, STATIC_CODE, build_table, format_table,  # noqa: E402
+                    machine_description, versions, write_results)
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODULES = {"minikernel": "minikernel", "ipykernel": "ipykernel_launcher"}
@@ -38,9 +41,6 @@ FULL = dict(start_runs=5, warmup=20, exec_runs=300, loop_lines=200_000, big_char
             first_runs=3, complete_runs=30)
 QUICK = dict(start_runs=2, warmup=5, exec_runs=50, loop_lines=20_000, big_chars=2_000_000,
              first_runs=1, complete_runs=10)
-COMPLETE_CODE = "os.pa"         # after `import os`; cursor at the end
-STATIC_CODE = "'abc'.up"        # only static inference (jedi) can answer this one
-NAMES_CODE = "pri"              # a global name: goes through jedi in both kernels
 COMPLETE_SETTLE = 1.0           # seconds between the first and the warm completions
 
 
@@ -117,6 +117,10 @@ class Kernel:
         procs = [proc] + proc.children(recursive=True)
         return sum(p.memory_info().rss for p in procs) / 1e6
 
+    def threads(self) -> int:
+        """OS threads of the kernel process (zmq's I/O threads included)."""
+        return psutil.Process(self.km.provisioner.process.pid).num_threads()
+
     def shutdown(self, now: bool = False) -> None:
         if self.kc is not None:
             self.kc.stop_channels()
@@ -142,7 +146,7 @@ class Kernel:
 
 def execute(k: Kernel, code: str, timeout: float, displays: list | None = None) -> tuple[float, list[dict]]:
     """Run CODE; return (seconds until both execute_reply and iopub idle, stream contents).
-    display_data contents are appended to DISPLAYS when given."""
+    display_data (and execute_result) contents are appended to DISPLAYS when given."""
     shell, iopub = k.kc.shell_channel, k.kc.iopub_channel
     poller = zmq.Poller()
     poller.register(shell.socket, zmq.POLLIN)
@@ -166,7 +170,7 @@ def execute(k: Kernel, code: str, timeout: float, displays: list | None = None) 
                 continue
             if msg["msg_type"] == "stream":
                 streams.append(msg["content"])
-            elif msg["msg_type"] == "display_data" and displays is not None:
+            elif msg["msg_type"] in ("display_data", "execute_result") and displays is not None:
                 displays.append(msg["content"])
             elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                 idle = True
@@ -211,11 +215,21 @@ def bench_session(name: str, cfg: dict, log_dir: str, res: dict) -> None:
         k.wait_iopub()
         execute(k, "x = 1", EXEC_TIMEOUT)
         res["rss"] = k.rss_mb()
+        res["threads"] = k.threads()
+        shown: list = []
+        execute(k, "import sys as _s; len(_s.modules)", EXEC_TIMEOUT, shown)
+        res["modules"] = int(shown[0]["data"]["text/plain"])
 
         for _ in range(cfg["warmup"]):
             execute(k, "x = 1", EXEC_TIMEOUT)
         rtts = [execute(k, "x = 1", EXEC_TIMEOUT)[0] for _ in range(cfg["exec_runs"])]
         res["p50"], res["p99"] = percentile(rtts, 50), percentile(rtts, 99)
+        results: list = []
+        rtts = []
+        for _ in range(cfg["exec_runs"]):
+            rtts.append(execute(k, "1+1", EXEC_TIMEOUT, results)[0])
+        res["expr_p50"] = percentile(rtts, 50)
+        res["expr_ok"] = all(r["data"]["text/plain"] == "2" for r in results) and len(results) == len(rtts)
 
         n = cfg["loop_lines"]
         res["loop"], streams = execute(k, f"for i in range({n}): print(i)", BULK_TIMEOUT)
@@ -234,6 +248,12 @@ def bench_session(name: str, cfg: dict, log_dir: str, res: dict) -> None:
         res["displays_ok"] = len(shown) == 1000 and all("text/html" in d["data"] for d in shown)
     finally:
         k.shutdown()
+
+
+# 1 000 small HTML outputs, with nothing kernel-specific (display is a builtin in both kernels).
+DISPLAYS_CODE = ("class H:\n    def __init__(self, i): self.i = i\n"
+                 "    def _repr_html_(self): return f'<b>{self.i}</b>'\n"
+                 "for i in range(1000): display(H(i))")
 
 
 def complete(k: Kernel, code: str, timeout: float = EXEC_TIMEOUT) -> tuple[float, dict]:
@@ -303,90 +323,6 @@ def bench_completion(name: str, cfg: dict, log_dir: str, res: dict) -> None:
 
 # ---------------------------------------------------------------- report
 
-# 1 000 small HTML outputs, with nothing kernel-specific (display is a builtin in both kernels).
-DISPLAYS_CODE = ("class H:\n    def __init__(self, i): self.i = i\n"
-                 "    def _repr_html_(self): return f'<b>{self.i}</b>'\n"
-                 "for i in range(1000): display(H(i))")
-
-
-def rows(cfg: dict) -> list[tuple]:
-    """(label, key, format, target ratio or None)."""
-    ok = lambda v: "OK" if v else "LOST"  # noqa: E731
-    yes = lambda v: "yes" if v else "NO"  # noqa: E731
-    lines, mb = f"{cfg['loop_lines']:,}", cfg["big_chars"] / 1e6
-    return [
-        ("start (median), ms", "start", lambda v: f"{v * 1e3:.0f}", 0.5),
-        ("execute x=1 p50, ms", "p50", lambda v: f"{v * 1e3:.2f}", 0.4),
-        ("execute x=1 p99, ms", "p99", lambda v: f"{v * 1e3:.2f}", None),
-        (f"{lines}-line loop, s", "loop", lambda v: f"{v:.2f}", 0.5),
-        (f"{lines}-line loop, stream msgs", "loop_msgs", str, None),
-        (f"{lines}-line loop, complete", "loop_ok", ok, None),
-        (f"{mb:g} MB print, s", "big", lambda v: f"{v:.2f}", None),
-        (f"{mb:g} MB print, stream msgs", "big_msgs", str, None),
-        (f"{mb:g} MB print, largest msg MB", "big_max", lambda v: f"{v:.2f}", None),
-        (f"{mb:g} MB print, complete", "big_ok", ok, None),
-        ("1 000 HTML displays, s", "displays", lambda v: f"{v:.3f}", None),
-        ("1 000 HTML displays, all arrived", "displays_ok", ok, None),
-        ("RSS after start, MB", "rss", lambda v: f"{v:.1f}", 0.7),
-        (f"first completion {COMPLETE_CODE}, ms", "complete_first", lambda v: f"{v * 1e3:.1f}", 0.5),
-        (f"first completion {COMPLETE_CODE}, has path", "first_ok", yes, None),
-        (f"warm completion {COMPLETE_CODE} p50, ms", "complete_p50", lambda v: f"{v * 1e3:.2f}", 1.0),
-        (f"warm completion {COMPLETE_CODE} p99, ms", "complete_p99", lambda v: f"{v * 1e3:.2f}", None),
-        (f"warm completion {NAMES_CODE} p50, ms", "names_p50", lambda v: f"{v * 1e3:.2f}", None),
-        (f"first completion {STATIC_CODE}, ms", "static_first", lambda v: f"{v * 1e3:.0f}", None),
-        (f"first completion {STATIC_CODE}, upper", "static_ok", yes, None),
-    ]
-
-
-def build_table(kernels: list[str], results: dict, cfg: dict) -> list[list[str]]:
-    compare = "minikernel" in kernels and "ipykernel" in kernels
-    header = ["metric", *kernels] + (["mini/ipy", "target", "met"] if compare else [])
-    table = [header]
-    for label, key, fmt, target in rows(cfg):
-        values = [results[name].get(key) for name in kernels]
-        row = [label] + ["-" if v is None else fmt(v) for v in values]
-        if compare:
-            mini, ipy = results["minikernel"].get(key), results["ipykernel"].get(key)
-            numeric = isinstance(mini, (int, float)) and not isinstance(mini, bool)
-            ratio = mini / ipy if numeric and ipy else None
-            row.append("-" if ratio is None else f"{ratio:.2f}x")
-            row.append(f"<= {target}x" if target else "")
-            met = ratio is not None and target is not None and ratio <= target
-            if key == "loop":
-                met = met and results["minikernel"].get("loop_ok") is True
-            row.append("" if not target else "-" if ratio is None else "yes" if met else "NO")
-        table.append(row)
-    return table
-
-
-def print_table(table: list[list[str]], markdown: bool) -> None:
-    if markdown:
-        print("| " + " | ".join(table[0]) + " |")
-        print("|" + "|".join("---" if i == 0 else "--:" for i in range(len(table[0]))) + "|")
-        for row in table[1:]:
-            print("| " + " | ".join(row) + " |")
-        return
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    for n, row in enumerate(table):
-        print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
-
-
-def machine_description(python: str) -> str:
-    freq = psutil.cpu_freq()
-    mhz = f", {freq.max or freq.current:.0f} MHz" if freq else ""
-    try:
-        version = subprocess.run([python, "-c", "import sys; print(sys.version.split()[0])"],
-                                 capture_output=True, text=True, timeout=30).stdout.strip()
-    except (OSError, subprocess.TimeoutExpired):
-        version = ""
-    return (f"machine: {platform.machine()} {platform.system()} {platform.release()}, "
-            f"{psutil.cpu_count()} CPUs, {psutil.virtual_memory().total / 1e9:.1f} GB RAM{mhz}\n"
-            f"python:  {python} ({version or 'cannot run it'}); "
-            f"jupyter_client {jupyter_client.__version__} on {platform.python_version()}")
-
-
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--kernels", default="minikernel,ipykernel",
@@ -394,6 +330,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--python", default=sys.executable, help="interpreter that runs the kernels")
     p.add_argument("--quick", action="store_true", help="smoke mode: few runs, smaller outputs")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    p.add_argument("--results", metavar="PATH", help="also write the results as Markdown to PATH "
+                                                     "(bench/RESULTS.md)")
     args = p.parse_args()
     args.kernels = [k.strip() for k in args.kernels.split(",") if k.strip()]
     unknown = set(args.kernels) - set(MODULES)
@@ -412,11 +350,12 @@ def compile_working_copy(python: str) -> None:
 def main() -> int:
     args = parse_args()
     cfg = QUICK if args.quick else FULL
-    print(machine_description(args.python))
-    print(f"mode:    {'quick' if args.quick else 'full'}: start x{cfg['start_runs']}, execute "
-          f"{cfg['warmup']}+{cfg['exec_runs']}, loop {cfg['loop_lines']:,} lines, "
-          f"print {cfg['big_chars']:,} chars, first completion x{cfg['first_runs']}, "
-          f"warm completion 3+{cfg['complete_runs']}\n", flush=True)
+    header = (f"{machine_description(args.python)}\nversions: {versions(args.python)}\n"
+              f"mode:    {'quick' if args.quick else 'full'}: start x{cfg['start_runs']}, execute "
+              f"{cfg['warmup']}+{cfg['exec_runs']}, loop {cfg['loop_lines']:,} lines, "
+              f"print {cfg['big_chars']:,} chars, first completion x{cfg['first_runs']}, "
+              f"warm completion 3+{cfg['complete_runs']}")
+    print(header + "\n", flush=True)
     results: dict[str, dict] = {name: {} for name in args.kernels}
     failed: dict[str, str] = {}
     if "minikernel" in args.kernels:
@@ -437,7 +376,10 @@ def main() -> int:
             except Exception as exc:  # report it, and still run the other kernels
                 failed[name] = f"session failed: {type(exc).__name__}: {exc}"
                 print(f"  {name}: {failed[name]}", file=sys.stderr)
-    print_table(build_table(args.kernels, results, cfg), args.markdown)
+    table = build_table(args.kernels, results, cfg)
+    print(format_table(table, args.markdown))
+    if args.results:
+        write_results(args.results, header, table, results, failed)
     for name, why in failed.items():
         print(f"\n{name}: {why}")
     return 1 if failed else 0
