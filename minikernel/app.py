@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import sys
@@ -48,10 +49,16 @@ class KernelOptions:
                                           "past it the rest is dropped and counted in one notice.")
     parent_poll_interval: float = _option(1.0, "Seconds between checks that the launching process lives.")
     shutdown_grace: float = _option(1.0, "Seconds a running cell gets to finish once shutdown is asked.")
+    child_grace: float = _option(1.0, "At shutdown, seconds the user's child processes get between SIGTERM "
+                                      "and SIGKILL.")
     iopub_wait: float = _option(2.0, "At start, the longest the shell waits for a first iopub subscriber.")
     loop_idle: float = _option(0.05, "At start, idle seconds after which the asyncio machinery loads.")
+    help_in_pager: bool = _option(True, "Help (obj?, obj??) as a pager payload, which JupyterLab and jupyter "
+                                        "console show; False: as an output in the cell (for frontends without a pager).")
     history_enabled: bool = _option(True, "Keep history on disk across sessions (else in memory only).")
     history_file: str = _option("", "The history database (default: <jupyter data dir>/minikernel/history.sqlite).")
+    debug_just_my_code: bool = _option(True, "Debugger: step and stop in the user's code only (not in "
+                                              "libraries); kernel frames are never shown either way.")
     figure_format: str = _option("png", "How inline matplotlib figures are sent: png, retina (png at twice the "
                                         "dpi, shown at the same size) or svg.")
 
@@ -85,6 +92,7 @@ class KernelProcess:
         self.fds = FdCapture(self.publisher.write) if options.capture_fd_output else None
         self.executor = Executor(self.publisher.emit, self.publisher.write, self._ask_input,
                                  options.output_cache_size, None, self.history)
+        self.executor.pager = options.help_in_pager
         if self.fds is not None:  # after the figures: all of a cell's output before its idle
             self.executor.end_of_cell.append(self.fds.sync)
         # Comms: out on iopub parented to the current request; callbacks run as user code.
@@ -96,11 +104,18 @@ class KernelProcess:
                                   self._control_handlers(), self.publisher)
         self.parent_pid = int(os.environ.get("JPY_PARENT_PID", "0") or 0)
         self.initial_ppid = os.getppid()
+        self.debugger = None  # debugger.session.DebugSession, made on the first debug_request
+        self._debug_parent = None  # the debug_request being answered: parent of the events it causes
+
+    @property
+    def debugger_available(self) -> bool:
+        # Found, not imported: debugpy loads on the first debug `initialize` (~0.1 ms to look up).
+        return importlib.util.find_spec("debugpy") is not None
 
     def _shell_handlers(self) -> dict:
         ex = self.executor
         return {
-            "kernel_info_request": handlers.kernel_info,
+            "kernel_info_request": partial(handlers.kernel_info, debugger=self.debugger_available),
             "execute_request": partial(handlers.execute, ex),
             "is_complete_request": handlers.is_complete,
             "complete_request": partial(handlers.complete, ex),
@@ -116,10 +131,39 @@ class KernelProcess:
 
     def _control_handlers(self) -> dict:
         return {
-            "kernel_info_request": handlers.kernel_info,
+            "kernel_info_request": partial(handlers.kernel_info, debugger=self.debugger_available),
+            "debug_request": self._debug_request,
             "shutdown_request": partial(handlers.shutdown, self.request_stop),
             "interrupt_request": partial(handlers.interrupt, self.executor),
+            "usage_request": partial(handlers.usage, {}),  # jupyter-resource-usage's kernel panel
         }
+
+    # -- debugger (control thread; events from its reader thread) ------------------------------
+    def _debug_request(self, request):
+        self._debug_parent = request.msg
+        try:
+            return handlers.debug_request(self._debug_session, request)
+        finally:
+            self._debug_parent = None
+
+    def _debug_session(self):
+        if self.debugger is None:
+            from .debugger.session import DebugSession
+            from .engine.formatter import format_object
+
+            ex = self.executor
+            self.debugger = DebugSession(ex.cells, ex.namespace, self._publish_debug_event,
+                                         os.path.dirname(os.path.abspath(__file__)), format_object,
+                                         (format_object.__module__, format_object.__name__),
+                                         self.options.debug_just_my_code)
+            ex.end_of_cell.append(self.debugger.after_cell)
+        return self.debugger
+
+    def _publish_debug_event(self, event: dict) -> None:
+        """debug_event on iopub (spec "Debug event"): parented to the debug_request being
+        answered, else (a breakpoint hit by a cell) to the request the output goes to."""
+        parent = self._debug_parent or self.publisher.parent()
+        self.iopub.publish(self.session.child_of(parent, "debug_event", event))
 
     def _current_cell(self):
         request = current_request.get()
@@ -164,7 +208,10 @@ class KernelProcess:
             # A cell is still running: flush what was said and leave without waiting for it.
             log.warning("a cell is still running at shutdown; exiting anyway")
             self.iopub.stop(timeout=2.0)
+            self._end_children()
             self._remove_connection_file()
+            if self.debugger is not None:  # (e.g. the cell sits at a breakpoint) its cell files
+                self.debugger.close()
             os._exit(0)
 
     def run(self) -> None:
@@ -197,6 +244,9 @@ class KernelProcess:
             control.join(5.0)
             self.control_waker.close()
             self.history.close()
+            if self.debugger is not None:
+                self.debugger.close()
+            self._end_children()
             self.iopub.stop()
             self.heartbeat.stop()
             close_sockets(self.sockets)
@@ -247,6 +297,15 @@ class KernelProcess:
                 self.loop.run_until_complete(asyncio.wait(tasks, timeout=1.0))
             except RuntimeError:
                 log.warning("user tasks left pending at shutdown")
+
+    def _end_children(self) -> None:
+        """No orphans: the processes user code started end with the kernel (SIGTERM, then SIGKILL
+        after `child_grace`)."""
+        from . import children
+
+        killed = children.terminate(children.descendants(), self.options.child_grace)
+        if killed:
+            log.warning("killed %d child process(es) that outlived SIGTERM: %s", len(killed), killed)
 
     def _remove_connection_file(self) -> None:
         if self.written_file:

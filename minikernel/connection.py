@@ -27,6 +27,10 @@ class ConnectionInfo:
     key: str = ""
     signature_scheme: str = "hmac-sha256"
     kernel_name: str = ""
+    # CurveZMQ (jupyter_client's `transport_encryption`): the kernel's Z85 keypair; when set, every
+    # socket is a Curve server and clients must encrypt (they use curve_publickey as server key).
+    curve_publickey: str = ""
+    curve_secretkey: str = ""
 
     def port(self, channel: str) -> int:
         return getattr(self, f"{channel}_port")
@@ -35,7 +39,10 @@ class ConnectionInfo:
         return address(self.transport, self.ip, self.port(channel))
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        if not self.curve_secretkey:  # jupyter_client turns Curve on as soon as the keys are present
+            del data["curve_publickey"], data["curve_secretkey"]
+        return data
 
 
 def address(transport: str, ip: str, port: int) -> str:
@@ -90,6 +97,13 @@ def from_dict(data: dict, path: str = "connection info") -> ConnectionInfo:
     _check(scheme[5:] in hashlib.algorithms_available, path, f"unknown signature_scheme {scheme!r}")
     info.signature_scheme = scheme
     info.kernel_name = str(data.get("kernel_name", ""))
+    if "curve_publickey" in data or "curve_secretkey" in data:
+        for name in ("curve_publickey", "curve_secretkey"):
+            value = data.get(name)
+            # Z85 text of a 32-byte key: 40 characters.
+            _check(isinstance(value, str) and len(value) == 40, path,
+                   f"{name} must be a 40-character Z85 key (both curve keys, or neither)")
+            setattr(info, name, value)
     return info
 
 

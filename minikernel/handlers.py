@@ -26,7 +26,8 @@ LANGUAGE_INFO = {
 }
 
 
-def kernel_info(request: Request) -> dict:
+def kernel_info(request: Request, debugger: bool = False) -> dict:
+    """`debugger`: debugpy is importable (found without importing it), so debug_request works."""
     return {
         "status": "ok",
         "protocol_version": PROTOCOL_VERSION,
@@ -35,9 +36,9 @@ def kernel_info(request: Request) -> dict:
         "language_info": LANGUAGE_INFO,
         "banner": f"Python {sys.version.split()[0]} on minikernel {__version__}",
         "help_links": [{"text": "Python Reference", "url": f"https://docs.python.org/{sys.version_info[0]}.{sys.version_info[1]}"}],
-        "debugger": False,
-        # JEP 92: only optional features that work. None yet (no debugger, no subshells).
-        "supported_features": [],
+        "debugger": debugger,
+        # JEP 92: only optional features that work (no subshells yet).
+        "supported_features": ["debugger"] if debugger else [],
     }
 
 
@@ -158,6 +159,12 @@ def shutdown(stop, request: Request) -> dict:
     return {"status": "ok", "restart": restart}
 
 
+def debug_request(debugger, request: Request) -> dict:
+    """debug_request (control): a DAP request in, its DAP response out as the debug_reply
+    content (spec "Debug request"). `debugger()` gives the session, made on first use."""
+    return debugger().handle(request.content)
+
+
 def interrupt(executor: Executor, request: Request) -> dict:
     """interrupt_request (message mode): deliver SIGINT to the main thread, where user code runs.
 
@@ -167,3 +174,42 @@ def interrupt(executor: Executor, request: Request) -> dict:
     if executor.in_user_code:
         signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
     return {"status": "ok"}
+
+
+def usage(processes: dict, request: Request) -> dict:
+    """usage_request (control): CPU and memory of the kernel and its child processes, the reply
+    jupyter-resource-usage's kernel panel reads (an ipykernel extension, not in the spec).
+
+    `processes` keeps psutil.Process objects between requests: cpu_percent() measures since the
+    previous call on the same object (the first reading of a process is 0.0). psutil is optional:
+    without it the reply is an error that says so (the panel then shows "not available").
+    """
+    import os
+    import socket
+
+    try:
+        import psutil
+    except ImportError:
+        return {"status": "error", "ename": "ModuleNotFoundError",
+                "evalue": "usage_request needs psutil (pip install psutil)", "traceback": [],
+                "pid": os.getpid(), "cpu_count": os.cpu_count()}
+    me = psutil.Process()
+    current = [me, *me.children(recursive=True)]
+    alive = {p.pid: processes.get(p.pid, p) for p in current}
+    processes.clear()
+    processes.update(alive)
+    memory_kind = "pss" if hasattr(me.memory_full_info(), "pss") else "rss"
+    cpu, memory = 0.0, 0
+    for process in alive.values():
+        try:
+            cpu += process.cpu_percent(None)
+            memory += getattr(process.memory_full_info(), memory_kind)
+        except psutil.Error:  # ended meanwhile, or not ours to look at
+            pass
+    content = {"status": "ok", "hostname": socket.gethostname(), "pid": os.getpid(), "kernel_cpu": cpu,
+               "kernel_memory": memory, "cpu_count": psutil.cpu_count(logical=True),
+               "host_virtual_memory": dict(psutil.virtual_memory()._asdict())}
+    host_cpu = psutil.cpu_percent(None)
+    if host_cpu:  # 0.0 on the first call means "no reading yet"
+        content["host_cpu_percent"] = host_cpu
+    return content

@@ -35,11 +35,21 @@ def kernel_json(display_name: str, env: dict[str, str] | None = None,
         "display_name": display_name,
         "language": "python",
         "interrupt_mode": interrupt_mode,
-        "metadata": {"debugger": False, "kernel_protocol_version": "5.5"},
+        # JupyterLab shows its debugger for kernels whose spec says so (service.ts isAvailable).
+        "metadata": {"debugger": debugger_available(), "kernel_protocol_version": "5.5",
+                     # jupyter_client's transport_encryption="auto" then hands the kernel curve keys.
+                     "supported_encryption": ["curve"]},
     }
     if env:
         spec["env"] = dict(env)
     return spec
+
+
+def debugger_available() -> bool:
+    """debugpy is importable (looked up, not imported)."""
+    import importlib.util
+
+    return importlib.util.find_spec("debugpy") is not None
 
 
 def template_dir() -> str:

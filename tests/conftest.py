@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 
 import pytest
 
@@ -41,17 +42,25 @@ def jupyter_env(tmp_path_factory):
             os.environ[key] = value
 
 
-@pytest.fixture
-def kernel(jupyter_env):
-    """A fresh kernel and a ready blocking client; always shut down."""
+@contextmanager
+def started_kernel(wrapper=None):
+    """A fresh kernel and a ready blocking client, as wrapper(km, kc) (default: Kernel); always
+    shut down. For module-scoped fixtures (needs the jupyter_env fixture active)."""
     from jupyter_client.manager import start_new_kernel
 
     km, kc = start_new_kernel(kernel_name=KERNEL_NAME, startup_timeout=30)
     try:
-        yield Kernel(km, kc)
+        yield (wrapper or Kernel)(km, kc)
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=False)
+
+
+@pytest.fixture
+def kernel(jupyter_env):
+    """A fresh kernel and a ready blocking client; always shut down."""
+    with started_kernel() as k:
+        yield k
 
 
 class Kernel:

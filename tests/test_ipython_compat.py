@@ -40,7 +40,7 @@ def test_shim_looks_like_ipykernels_shell_to_notebook_detection():
     assert ZMQInteractiveShell({}, kernel).kernel is kernel
 
 
-def test_magics_raise_naming_the_magic():
+def test_magics_without_a_kernel_raise_naming_the_magic():
     shell = ZMQInteractiveShell({})
     with pytest.raises(NotImplementedError, match="%matplotlib"):
         shell.run_line_magic("matplotlib", "inline")
@@ -91,7 +91,8 @@ def test_import_hook_ignores_everything_but_its_targets():
     hook = ImportHook(lambda module: None)
     assert hook.find_spec("json") is None
     assert hook.find_spec("IPythonX") is None
-    assert ipython_compat.TARGETS == {"IPython", "IPython.core.getipython", "IPython.core.display_functions"}
+    assert ipython_compat.TARGETS == {"IPython", "IPython.core.getipython", "IPython.core.display_functions",
+                                      "tqdm.autonotebook"}
 
 
 def test_installed_puts_back_the_builtin_and_meta_path():
@@ -265,10 +266,12 @@ def test_kernel_ipython_display(kernel):
     assert out[0]["content"]["data"]["text/markdown"] == "*3*"
 
 
-def test_kernel_magics_say_they_are_not_supported(kernel):
-    reply, outputs = kernel.execute("get_ipython().run_line_magic('matplotlib', 'inline')", timeout=TIMEOUT)
-    assert reply["content"]["status"] == "error"
-    assert reply["content"]["ename"] == "NotImplementedError"
-    assert "%matplotlib" in reply["content"]["evalue"]
-
-
+def test_kernel_magics_run_through_the_shim(kernel):
+    """get_ipython()'s magic methods reach the kernel's registry (tests/test_magics_kernel.py has more)."""
+    reply, outputs = kernel.execute("get_ipython().run_cell_magic('capture', 'cap', 'print(7)')\n"
+                                    "cap.stdout", timeout=TIMEOUT)
+    assert reply["content"]["status"] == "ok"
+    assert [m["content"]["data"]["text/plain"] for m in outputs if m["msg_type"] == "execute_result"] == ["'7\\n'"]
+    reply, _ = kernel.execute("get_ipython().run_line_magic('no_such_magic', '')", timeout=TIMEOUT)
+    assert reply["content"]["ename"] == "UsageError"
+    assert "%no_such_magic" in reply["content"]["evalue"]

@@ -5,15 +5,12 @@ arguments, and they start their kernel in setUpClass. `usefixtures("jupyter_env"
 pytest set up the session fixture (which writes the "minikernel-test" kernelspec into a temp
 JUPYTER_PATH) before the class fixture that calls setUpClass.
 
-Samples left empty, so the base class skips those tests: code_page_something (test_pager)
-and code_clear_output (test_clear_output).
+Every sample is filled in: test_pager runs `zip?` (help as a pager payload, issue 5).
 """
 
 from __future__ import annotations
 
 import jupyter_kernel_test as jkt  # not `from ... import KernelTests`: pytest would collect
-import unittest
-
 import pytest                      # the base classes too and run them against "python3"
 
 from conftest import KERNEL_NAME
@@ -61,12 +58,8 @@ class MiniKernelTests(jkt.KernelTests):
 
     code_inspect_sample = "zip"
 
-    # The pager payload comes with `obj?` help (issue 5): fill this sample in then.
-    code_page_something = ""
+    code_page_something = "zip?"  # help: a pager payload (engine/magics/help.py)
     code_clear_output = "from minikernel.display import clear_output; clear_output()"
-
-    @unittest.skip("pager payload (obj? help) is issue 5")
-    def test_pager(self) -> None: ...
 
     def test_runs_against_minikernel(self) -> None:
         """The suite talks to minikernel, not to some other kernel found on the path."""

@@ -24,6 +24,13 @@ FORBIDDEN = {
     "history": {"zmq", "traitlets", "minikernel.wire", "minikernel.channels", "minikernel.engine",
                 "minikernel.dispatch", "minikernel.handlers", "minikernel.app"},
     "handlers": {"traitlets", "minikernel.app"},
+    # L1: the kernel's child processes (found and ended at shutdown); stdlib, psutil if present.
+    "children": {"zmq", "traitlets", "minikernel.wire", "minikernel.channels", "minikernel.engine",
+                 "minikernel.dispatch", "minikernel.handlers", "minikernel.app"},
+    # L1 beside engine: the DAP bridge; app.py wires it to control and iopub.
+    "debugger": {"zmq", "traitlets", "minikernel.wire", "minikernel.channels", "minikernel.engine",
+                 "minikernel.dispatch", "minikernel.handlers", "minikernel.app", "minikernel.comm",
+                 "minikernel.history"},
 }
 NEVER = {"IPython", "ipykernel", "jupyter_client", "jupyter_core", "matplotlib_inline"}
 

@@ -42,3 +42,22 @@ def test_carriage_return_progress_lines_arrive_intact(kernel):
     reply, outputs = kernel.execute("import sys\nfor i in range(3):\n    sys.stdout.write(f'\\rstep {i}')\n"
                                     "sys.stdout.write('\\n')")
     assert stream_text(outputs) == "\rstep 0\rstep 1\rstep 2\n"
+
+
+def test_tqdm_auto_is_a_widget_bar_driven_through_its_comm(kernel):
+    pytest.importorskip("ipywidgets")
+    reply, outputs = kernel.execute(
+        "from tqdm.auto import tqdm, trange\nfor _ in trange(4, desc='work'): pass\n"
+        "tqdm.__mro__[1].__module__")
+    assert reply["content"]["status"] == "ok", reply["content"]
+    [bar] = [d for d in displayed(outputs) if "application/vnd.jupyter.widget-view+json" in d["data"]]
+    model_id = bar["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+    opens = {m["content"]["comm_id"]: m["content"] for m in outputs if m["msg_type"] == "comm_open"}
+    assert model_id in opens  # the HBox the bar lives in, opened on the widget comm target
+    assert opens[model_id]["target_name"] == "jupyter.widget"
+    states = [m["content"]["data"].get("state", {}) for m in outputs if m["msg_type"] == "comm_msg"]
+    assert any(s.get("value") == 4 for s in states)  # the progress model reached 4/4 over the comm
+    assert any("4/4" in s.get("value", "") for s in states if isinstance(s.get("value"), str))
+    [result] = [m["content"] for m in outputs if m["msg_type"] == "execute_result"]
+    assert result["data"]["text/plain"] == "'tqdm.notebook'"  # tqdm.auto built on the notebook bar
+    assert not stream_text(outputs, "stderr")  # no text bar, no "IProgress not found" warning

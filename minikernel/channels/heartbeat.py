@@ -11,6 +11,7 @@ import threading
 import zmq
 
 from ..connection import ConnectionInfo, address
+from .sockets import curve_server
 
 
 class Heartbeat:
@@ -18,6 +19,7 @@ class Heartbeat:
         self.context = zmq.Context()
         self.socket = self.context.socket(zmq.ROUTER)
         self.socket.setsockopt(zmq.LINGER, 0)
+        curve_server(self.socket, info)  # jupyter_client's heartbeat encrypts too when keys are set
         if info.transport == "tcp" and info.hb_port == 0:
             info.hb_port = self.socket.bind_to_random_port(f"tcp://{info.ip}")
         else:

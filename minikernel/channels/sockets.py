@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import zmq
 
-from ..connection import ConnectionInfo, address
+from ..connection import ConnectionFileError, ConnectionInfo, address
 
 
 @dataclass
@@ -35,6 +35,18 @@ def _bind(sock: zmq.Socket, info: ConnectionInfo, channel: str) -> None:
     setattr(info, f"{channel}_port", port)
 
 
+def curve_server(sock: zmq.Socket, info: ConnectionInfo) -> None:
+    """With curve keys in the connection file, `sock` accepts only CurveZMQ-encrypted peers that
+    know the kernel's public key (set before bind; jupyter_client >= 8.10 `transport_encryption`)."""
+    if not info.curve_secretkey:
+        return
+    if not zmq.has("curve"):
+        raise ConnectionFileError("the connection file asks for CurveZMQ, but this libzmq has no curve support")
+    sock.curve_secretkey = info.curve_secretkey.encode("ascii")
+    sock.curve_publickey = info.curve_publickey.encode("ascii")
+    sock.curve_server = True
+
+
 def bind_sockets(info: ConnectionInfo) -> Sockets:
     """Create the four message sockets on one context; fills in ports chosen at random."""
     context = zmq.Context()
@@ -45,6 +57,7 @@ def bind_sockets(info: ConnectionInfo) -> Sockets:
     iopub.setsockopt(zmq.XPUB_VERBOSE, 1)
     for sock in (shell, control, stdin, iopub):
         sock.setsockopt(zmq.LINGER, 1000)
+        curve_server(sock, info)
     for channel, sock in (("shell", shell), ("control", control), ("stdin", stdin), ("iopub", iopub)):
         _bind(sock, info, channel)
     return Sockets(context, shell, control, stdin, iopub)

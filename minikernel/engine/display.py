@@ -17,7 +17,7 @@ import uuid
 from typing import Callable
 
 from .events import ClearOutput, DisplayData, UpdateDisplayData
-from .formatter import format_object, ipython_display
+from .formatter import TextOptions, format_object, ipython_display
 
 # The display hook: the running kernel's publisher. Only hooks.installed sets it (see above).
 _hook: list = [None]
@@ -34,8 +34,9 @@ def new_display_id() -> str:
 class DisplayPublisher:
     """Objects -> display events, on `emit` (looked up at each call: the executor's current one)."""
 
-    def __init__(self, emit: Callable[[object], None]):
+    def __init__(self, emit: Callable[[object], None], text_options: TextOptions | None = None):
         self._emit = emit
+        self.text_options = text_options or TextOptions()  # the kernel's (%precision)
 
     def display(self, *objs, include=None, exclude=None, metadata=None, transient=None,
                 display_id=None, raw: bool = False, clear: bool = False, update: bool = False,
@@ -60,7 +61,7 @@ class DisplayPublisher:
                 continue
             if ipython_display(obj):
                 continue
-            data, md = format_object(obj, include, exclude)
+            data, md = format_object(obj, include, exclude, self.text_options.float_format)
             if not data:
                 continue
             if metadata:

@@ -6,13 +6,16 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Awaitable, Callable
 
 from . import display as display_
 from . import hooks, inline_backend, transform
 from .cells import CellRegistry
 from .events import ExecuteInput, ExecuteOutcome, ExecuteResult
-from .formatter import format_object, ipython_display
+from .formatter import TextOptions, format_object, ipython_display
+from .magics.registry import MagicRegistry
+from .magics.runner import MagicRunner
 from .namespace import Exiter, History, new_main_module
 from .runner import Runner
 from .streams import OutStream
@@ -45,6 +48,7 @@ class Executor:
         # the delivery of captured fd output.
         self.end_of_cell: list[Callable[[], None]] = [inline_backend.flush_figures]
         self._payload: list = []
+        self.pager = True  # help (obj?) as a pager payload; False: as a display in the cell
         for name in ("exit", "quit"):
             self.namespace[name] = Exiter(name, self._ask_exit)
         self.cells = CellRegistry()
@@ -54,16 +58,43 @@ class Executor:
         self._cell = (0, False)  # (number, store_history) of the running cell, for displayhook
         self._allow_stdin = True
         self.runner = Runner(self.namespace, loop)
-        self.displays = display_.DisplayPublisher(lambda event: self._emit(event))
+        # Settings the magics change (magics/settings.py, session.py): %precision's float format
+        # (execute results and display()), %xmode's traceback mode, the loaded extensions.
+        self.text_options = TextOptions()
+        self.xmode = "Context"
+        self.extensions: set[str] = set()
+        self.displays = display_.DisplayPublisher(lambda event: self._emit(event), self.text_options)
+        # Magics (engine/magics/): built-in ones load on first use; the runner is what rewritten
+        # magic lines call, as the builtin `__minikernel__` that self.hooks() installs.
+        self.magics = MagicRegistry()
+        self.magic_runner = MagicRunner(self)
+        self.current_code = ""  # the running cell's source, as typed
 
     # -- process-wide hooks -------------------------------------------------------------------
+    @contextmanager
     def hooks(self):
-        return hooks.installed(self.stdout, self.stderr, self.displayhook, self.input, self.getpass,
-                               self.display, self.main_module, self.displays)
+        # (magics first: installed() takes the builtins as they are then, for repair())
+        with hooks.magics_installed(self.magic_runner), \
+                hooks.installed(self.stdout, self.stderr, self.displayhook, self.input, self.getpass,
+                                self.display, self.main_module, self.displays):
+            yield
 
     def _ask_exit(self, keep_kernel: bool) -> None:
-        self._payload = [p for p in self._payload if p.get("source") != "ask_exit"]
-        self._payload.append({"source": "ask_exit", "keepkernel": bool(keep_kernel)})
+        self.add_payload({"source": "ask_exit", "keepkernel": bool(keep_kernel)})
+
+    def add_payload(self, item: dict) -> None:
+        """A payload of this cell's execute_reply; one per source, the last one wins (spec:
+        execute_reply payloads, as IPython's PayloadManager with single=True)."""
+        self._payload = [p for p in self._payload if p.get("source") != item.get("source")]
+        self._payload.append(item)
+
+    def page(self, data: dict) -> None:
+        """Help text for the frontend's pager (payload "page"; JupyterLab and jupyter console show
+        it); with `pager` off, or in a silent cell, a display_data in the cell instead."""
+        if self.pager and self._emit is not _drop:
+            self.add_payload({"source": "page", "data": dict(data), "start": 0})
+        else:
+            display_.display(dict(data), raw=True)  # (through the hook: a %%capture keeps it)
 
     def displayhook(self, value) -> None:
         if value is None:
@@ -74,7 +105,7 @@ class Executor:
         number, store = self._cell
         # An object with _ipython_display_ shows itself (no execute_result), but is still Out[N].
         shown = ipython_display(value)
-        data, metadata = ({}, {}) if shown else format_object(value)
+        data, metadata = ({}, {}) if shown else format_object(value, float_format=self.text_options.float_format)
         if store:
             self.history.record_output(number, value)
             if self.store is not None and not shown:
@@ -113,17 +144,21 @@ class Executor:
         self._payload = []
         self._enter(silent, number, store_history, allow_stdin)
         self._emit(ExecuteInput(code, number))
+        self.current_code = code
         try:
-            cell = transform.compile_cell(code, self.cells.register(code, number))
+            from .magics import preprocess  # (not at start-up: its regexes cost 2 ms)
+
+            source = preprocess.transform(code)  # magics, !cmd, obj? -> Python, line for line
+            cell = transform.compile_cell(source, self.cells.register(code, number))
         except BaseException as e:  # SyntaxError, or e.g. MemoryError/RecursionError from the parser
-            return self._finish(number, store_history, format_exception(e, self.cells))
+            return self._finish(number, store_history, format_exception(e, self.cells, self.xmode))
         if cell.awaits and self.runner.can_await():
             return self._finish_later(cell, number, store_history)
         try:
             self.runner.run(cell.parts)
             error = None
         except BaseException as e:  # everything, SystemExit and KeyboardInterrupt included
-            error = format_exception(e, self.cells)
+            error = format_exception(e, self.cells, self.xmode)
         return self._finish(number, store_history, error)
 
     async def _finish_later(self, cell, number: int, store_history: bool) -> ExecuteOutcome:
@@ -131,7 +166,7 @@ class Executor:
             await self.runner.run_async(cell.parts)
             error = None
         except BaseException as e:  # CancelledError too: the cell is over either way
-            error = format_exception(e, self.cells)
+            error = format_exception(e, self.cells, self.xmode)
         return self._finish(number, store_history, error)
 
     def _enter(self, silent: bool, number: int, store_history: bool, allow_stdin: bool) -> None:

@@ -22,6 +22,7 @@ class FdCapture:
     def __init__(self, write: Callable[[str, str], None]):
         self.write = write
         self._saved: dict[int, int] = {}
+        self._spare: dict[int, int] = {}  # a copy of each pipe's write end, to undo os.close(1)
         self._synced: dict[int, threading.Event] = {}
         self._marker = f"\x00minikernel-sync-{os.getpid()}\x00".encode()
         self._libc_fflush = None
@@ -31,7 +32,7 @@ class FdCapture:
             read_end, write_end = os.pipe()
             self._saved[fd] = os.dup(fd)
             os.dup2(write_end, fd)
-            os.close(write_end)
+            self._spare[fd] = write_end
             self._synced[fd] = threading.Event()
             threading.Thread(target=self._read, args=(read_end, fd, name), daemon=True,
                              name=f"minikernel-fd{fd}").start()
@@ -42,12 +43,14 @@ class FdCapture:
         for fd, saved in self._saved.items():
             os.dup2(saved, fd)
             os.close(saved)
+            os.close(self._spare.pop(fd))
         self._saved.clear()
 
     def sync(self, timeout: float = 0.2) -> None:
         """Deliver what C code and children wrote so far, before the cell's idle."""
         if not self._saved:
             return
+        self._reopen_closed()
         self._fflush()
         for fd, _ in FDS:
             self._synced[fd].clear()
@@ -57,6 +60,15 @@ class FdCapture:
                 continue
         for fd, _ in FDS:
             self._synced[fd].wait(timeout)
+
+    def _reopen_closed(self) -> None:
+        """A cell that closed fd 1 or 2 (os.close(1)): point it at its pipe again, so later cells'
+        C-level output still reaches them. An fd the user pointed elsewhere (os.dup2) is left."""
+        for fd, spare in self._spare.items():
+            try:
+                os.fstat(fd)
+            except OSError:
+                os.dup2(spare, fd)
 
     def _fflush(self) -> None:
         if self._libc_fflush is None:

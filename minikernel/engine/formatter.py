@@ -56,9 +56,24 @@ def _encode(mime: str, value):
     return value
 
 
-def plain_text(obj) -> str:
+class TextOptions:
+    """text/plain settings of one kernel (its Executor owns one): `float_format`, a % format for
+    floats set by %precision (None: repr)."""
+
+    __slots__ = ("float_format",)
+
+    def __init__(self):
+        self.float_format: str | None = None
+
+
+def plain_text(obj, float_format: str | None = None) -> str:
     """text/plain as IPython writes it (engine/pretty.py); plain repr() when that is the same."""
     cls = type(obj)
+    if float_format is not None and (cls is float or isinstance(obj, pretty.CONTAINERS)):
+        try:
+            return pretty.pretty(obj, float_format=float_format)
+        except Exception:  # a bad format for this value: fall back to the usual text
+            pass
     if cls in ATOMIC or not pretty.has_pretty(obj):
         return repr(obj)
     if cls in SHORT and len(obj) <= 32 and all(type(x) in ATOMIC for x in (
@@ -88,8 +103,9 @@ def ipython_display(obj) -> bool:
     return True
 
 
-def format_object(obj, include=None, exclude=None) -> tuple[dict, dict]:
-    """The (data, metadata) mimebundle for `obj`; text/plain is always present."""
+def format_object(obj, include=None, exclude=None, float_format: str | None = None) -> tuple[dict, dict]:
+    """The (data, metadata) mimebundle for `obj`; text/plain is always present (floats written
+    with `float_format` when given: %precision)."""
     data: dict = {}
     metadata: dict = {}
     if _method(obj, "_repr_mimebundle_") is not None:
@@ -110,7 +126,7 @@ def format_object(obj, include=None, exclude=None) -> tuple[dict, dict]:
         if value is not None:
             data[mime] = _encode(mime, value)
     if "text/plain" not in data:
-        data["text/plain"] = plain_text(obj)
+        data["text/plain"] = plain_text(obj, float_format)
     if include:
         data = {k: v for k, v in data.items() if k in include}
     if exclude:

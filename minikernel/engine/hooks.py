@@ -5,7 +5,10 @@ sys.modules["__main__"], the display hook (engine/display.py: the publisher that
 update_display(), clear_output() and minikernel.display reach), the SIGINT handler,
 `comm.create_comm` / `comm.get_comm_manager`, and IPython compatibility (builtins.get_ipython and
 an import hook on sys.meta_path that rebinds IPython's display functions when user code imports
-IPython; the rebinding itself is in engine/ipython_compat.py).
+IPython; the rebinding itself is in engine/ipython_compat.py), the magic runner builtin
+`__minikernel__` (engine/magics/runner.py), and sys.stdout/stderr/display while %%capture runs.
+It also puts back what user code broke (repair, restore_after_user_code), and in a child forked
+by user code points sys.stdout/stderr at fds 1 and 2 (an at-fork hook).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import builtins
 import getpass
 import logging
+import os
 import signal
 import sys
 import threading
@@ -37,9 +41,17 @@ def installed(stdout: OutStream, stderr: OutStream, displayhook: Callable, input
     builtins.input, getpass.getpass, builtins.display = input_fn, getpass_fn, display
     # pickle and multiprocessing find user-defined classes through sys.modules["__main__"].
     sys.modules["__main__"] = main_module
+    saved_builtins = dict(_builtins_at_start)
+    _builtins_at_start.clear()
+    _builtins_at_start.update(vars(builtins))
+    _watch_forks()
+    saved_fork_rule, _fork_rule[0] = _fork_rule[0], True
     try:
         yield
     finally:
+        _fork_rule[0] = saved_fork_rule
+        _builtins_at_start.clear()
+        _builtins_at_start.update(saved_builtins)
         display_hook._hook[0] = saved_publisher
         (sys.stdout, sys.stderr, sys.displayhook, builtins.input, getpass.getpass,
          display_saved, main_saved) = saved
@@ -52,7 +64,8 @@ def installed(stdout: OutStream, stderr: OutStream, displayhook: Callable, input
 
 
 def repair(stdout: OutStream, stderr: OutStream, displayhook: Callable, display: Callable) -> None:
-    """Before each cell: put back hooks that user code broke (sys.stdout = None, del display...)."""
+    """Before each cell: put back hooks that user code broke (sys.stdout = None, del display,
+    `del builtins.print`, a SIGINT handler of its own or SIG_IGN)."""
     if not _usable(sys.stdout):
         sys.stdout = stdout
     if not _usable(sys.stderr):
@@ -60,6 +73,49 @@ def repair(stdout: OutStream, stderr: OutStream, displayhook: Callable, display:
     sys.displayhook = displayhook
     if getattr(builtins, "display", None) is None:
         builtins.display = display
+    restore_after_user_code()
+
+
+# What repair() puts back: builtins as installed() left them, and the kernel's SIGINT handler,
+# while those context managers are in force. (Filled at run time, not at import.)
+_builtins_at_start: dict = {}
+_sigint_handler: list = [None]
+_fork_rule: list = []  # [in force?], once the at-fork hook is registered
+
+
+def restore_after_user_code() -> None:
+    """Called as soon as user code returns (runner.Runner), and before each cell:
+    - deleted builtins come back (`del builtins.print`; a rebound one is the user's choice and
+      stays): the kernel's own code needs len(), repr()... (so no builtin is called here);
+    - a SIGINT handler of the user's (or SIG_IGN) lasts for the code that set it: between cells
+      and in the next cell an interrupt is the kernel's again (README, "Hostile code")."""
+    missing = _builtins_at_start.keys() - builtins.__dict__.keys()
+    for name in missing:
+        builtins.__dict__[name] = _builtins_at_start[name]
+    handler = _sigint_handler[0]
+    if handler is not None and signal.getsignal(signal.SIGINT) is not handler \
+            and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, handler)
+
+
+def _watch_forks() -> None:
+    """Once per process (an at-fork hook cannot be removed): while installed() is in force, a
+    child forked by user code (os.fork, multiprocessing) writes sys.stdout/stderr to fds 1 and 2,
+    which reach the cell through fd capture; the OutStreams would hand text to the iopub thread,
+    which the child does not have. (runner.Runner ends such a child at the end of its code.)"""
+    if not _fork_rule:
+        os.register_at_fork(after_in_child=_forked_child)
+        _fork_rule.append(False)
+
+
+def _forked_child() -> None:
+    if not _fork_rule[0]:
+        return
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        try:
+            setattr(sys, name, open(fd, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False))
+        except OSError:  # the user closed that fd
+            pass
 
 
 def _usable(stream) -> bool:
@@ -68,6 +124,49 @@ def _usable(stream) -> bool:
             getattr(stream, "closed", False) and not isinstance(stream, OutStream))
     except Exception:
         return False
+
+
+@contextmanager
+def magics_installed(runner):
+    """The magic runner as the builtin `__minikernel__` (what rewritten magic lines call, so the
+    user namespace gets no new name) and in its hook slot (engine/magics/runner.py), through which
+    `minikernel.magics` and get_ipython().run_line_magic reach the kernel's registry."""
+    from .magics import runner as runner_module
+
+    saved_slot = runner_module._hook[0]
+    saved = builtins.__dict__.get(runner_module.BUILTIN)
+    runner_module._hook[0] = runner
+    setattr(builtins, runner_module.BUILTIN, runner)
+    try:
+        yield
+    finally:
+        runner_module._hook[0] = saved_slot
+        if saved is None:
+            builtins.__dict__.pop(runner_module.BUILTIN, None)
+        else:
+            setattr(builtins, runner_module.BUILTIN, saved)
+
+
+@contextmanager
+def redirected(stdout=None, stderr=None, display_publisher=None):
+    """For a while (%%capture): sys.stdout / sys.stderr / the display hook replaced by the given
+    ones (None: left alone), put back after."""
+    saved = sys.stdout, sys.stderr, display_hook._hook[0]
+    if stdout is not None:
+        sys.stdout = stdout
+    if stderr is not None:
+        sys.stderr = stderr
+    if display_publisher is not None:
+        display_hook._hook[0] = display_publisher
+    try:
+        yield
+    finally:
+        if stdout is not None:
+            sys.stdout = saved[0]
+        if stderr is not None:
+            sys.stderr = saved[1]
+        if display_publisher is not None:
+            display_hook._hook[0] = saved[2]
 
 
 @contextmanager
@@ -84,9 +183,11 @@ def sigint(on_sigint: Callable[[], bool], on_ignored: Callable[[], None]):
             on_ignored()
 
     saved = signal.signal(signal.SIGINT, handler)
+    saved_slot, _sigint_handler[0] = _sigint_handler[0], handler
     try:
         yield
     finally:
+        _sigint_handler[0] = saved_slot
         signal.signal(signal.SIGINT, saved)
 
 

@@ -24,19 +24,20 @@ environment), two things make it behave as under ipykernel:
    libraries that detect a notebook through it: pandas (`"zmq" in str(type(ip)).lower()`), plotly (`ip.kernel`), ipywidgets (`ip is not None`,
    `ip.showtraceback()`, `ip.kernel.get_parent()` for the Output widget).
 
-3. Not done: tqdm.auto (>= 4.66) picks its notebook bar only if `'ipykernel.zmqshell' in
-   sys.modules`, which minikernel never fakes; it shows tqdm's text bar.
+3. tqdm.auto: the same hook rebinds `tqdm.autonotebook`'s bar to tqdm's notebook (widget) bar
+   right after user code imports it (engine/tqdm_compat.py says why and when).
 
 What the shim does NOT support (AttributeError or NotImplementedError, never a silent lie):
 
-- magics: `run_line_magic`, `run_cell_magic`, `magic`, `register_magic_function` raise
-  NotImplementedError naming the magic; `find_line_magic`/`find_cell_magic`/`find_magic` return None.
+- magics are supported (`run_line_magic`, `run_cell_magic`, `magic`, `system`, `getoutput`,
+  `register_magic_function`, `find_*magic`, through the kernel's registry: engine/magics/), but not
+  IPython's `Magics` classes (`register_magics`) or its magic objects.
 - events: `events.register`/`unregister` keep the callbacks (so unregister works), but the kernel
   fires no events by itself: they run only when the kernel calls `events.trigger(name)`
   (pre_execute/pre_run_cell/post_execute/post_run_cell are not fired unless it is wired).
   So matplotlib's "draw on post_execute" and matplotlib_inline's `flush_figures` do not run.
 - `display_formatter`, `displayhook`, `history_manager`, `input_transformers_*`, `run_cell`,
-  `system`, traitlets (`has_trait` is always False; `config` is a plain dict `{'IPKernelApp': {}}`).
+  traitlets (`has_trait` is always False; `config` is a plain dict `{'IPKernelApp': {}}`).
 - `enable_gui(gui)`: no GUI event-loop integration; with a gui name it warns once on stderr.
 - `IPython.core.interactiveshell.InteractiveShell.initialized()` stays False: IPython's own
   code that asks for `InteractiveShell.instance()` is not redirected.
@@ -50,12 +51,13 @@ from contextlib import contextmanager
 from typing import Callable
 
 from . import display as display_
+from . import tqdm_compat
 
 _MISSING = object()
 
 DISPLAY_FUNCTIONS = "IPython.core.display_functions"
 GETIPYTHON = "IPython.core.getipython"
-TARGETS = frozenset({"IPython", GETIPYTHON, DISPLAY_FUNCTIONS})
+TARGETS = frozenset({"IPython", GETIPYTHON, DISPLAY_FUNCTIONS, tqdm_compat.MODULE})
 _DISPLAY_NAMES = ("display", "update_display", "clear_output", "publish_display_data")
 
 
@@ -129,29 +131,35 @@ class ZMQInteractiveShell:
     def has_trait(self, name: str) -> bool:
         return False  # not a traitlets object
 
-    # -- magics: none yet -----------------------------------------------------------------------
+    # -- magics: the kernel's registry (engine/magics/ipython_api.py) ----------------------------
     def run_line_magic(self, magic_name: str, line: str = "", _stack_depth: int = 1):
-        raise NotImplementedError(f"%{magic_name}: minikernel does not support IPython magics")
+        return _magics().run_line_magic(magic_name, line, _stack_depth)
 
     def run_cell_magic(self, magic_name: str, line: str = "", cell: str = ""):
-        raise NotImplementedError(f"%%{magic_name}: minikernel does not support IPython magics")
+        return _magics().run_cell_magic(magic_name, line, cell)
 
     def magic(self, arg_s: str = ""):
-        name = (arg_s.split() or ["?"])[0].lstrip("%")
-        raise NotImplementedError(f"%{name}: minikernel does not support IPython magics")
+        return _magics().magic(arg_s)
+
+    def system(self, cmd: str) -> None:
+        return _magics().system(cmd)
+
+    system_piped = system_raw = system
+
+    def getoutput(self, cmd: str, split: bool = True):
+        return _magics().getoutput(cmd, split)
 
     def register_magic_function(self, func, magic_kind: str = "line", magic_name: str | None = None):
-        name = magic_name or getattr(func, "__name__", "?")
-        raise NotImplementedError(f"%{name}: minikernel does not support registering IPython magics")
+        _magics().register_magic_function(func, magic_kind, magic_name)
 
     def find_line_magic(self, magic_name: str):
-        return None
+        return _magics().find_magic(magic_name, "line")
 
     def find_cell_magic(self, magic_name: str):
-        return None
+        return _magics().find_magic(magic_name, "cell")
 
     def find_magic(self, magic_name: str, magic_kind: str = "line"):
-        return None
+        return _magics().find_magic(magic_name, magic_kind)
 
     # -- the rest -------------------------------------------------------------------------------
     def showtraceback(self, exc_tuple=None, filename=None, tb_offset=None, exception_only=False,
@@ -184,6 +192,12 @@ class ZMQInteractiveShell:
             self._gui_warned = True
             print(f"minikernel: no GUI event loop integration ({gui!r}); windows may not respond",
                   file=sys.stderr)
+
+
+def _magics():
+    from .magics import ipython_api
+
+    return ipython_api
 
 
 # -- IPython.display functions that publish through minikernel ------------------------------------
@@ -232,6 +246,8 @@ class _Patcher:
                     self._set(module, attr, ours)
         elif name in (GETIPYTHON, "IPython"):
             self._set(module, "get_ipython", self.get_ipython)
+        elif name == tqdm_compat.MODULE:
+            tqdm_compat.patch(module, self._set)
 
     def sweep(self) -> None:
         """Replace copies of the originals in loaded IPython.* modules (IPython imported before)."""
@@ -341,7 +357,7 @@ def installed(user_ns: dict, kernel=None):
     builtins.get_ipython = get_ipython
     sys.meta_path.insert(0, hook)
     try:
-        for name in ("IPython", GETIPYTHON, DISPLAY_FUNCTIONS):
+        for name in ("IPython", GETIPYTHON, DISPLAY_FUNCTIONS, tqdm_compat.MODULE):
             module = sys.modules.get(name)
             if module is not None:
                 patcher.patch(module)

@@ -33,6 +33,15 @@ def is_complete(source: str) -> tuple[str, str]:
     """Returns (status, indent); indent is "" unless status is "incomplete"."""
     if not source.strip():
         return "complete", ""
+    from .magics import preprocess  # magics, !cmd and obj? lines count as the Python they become
+
+    if preprocess.is_cell_magic(source):  # its body goes on until a blank line, as in IPython
+        lines = source.split("\n")
+        return ("complete", "") if len(lines) > 1 and not lines[-1].strip() else ("incomplete", "")
+    try:
+        source = preprocess.transform(source)
+    except Exception:  # UsageError: a misplaced %%magic
+        return "invalid", ""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. SyntaxWarning for "is" with a literal

@@ -105,6 +105,7 @@ class PrettyPrinter:
         self.group_stack = [root]
         self.group_queue = _GroupQueue(root)
         self.stack: list[int] = []  # ids of the objects being printed, for cycles
+        self.float_format: str | None = None  # %precision: a % format for floats (None: repr)
 
     # -- the layout primitives ------------------------------------------------------------------
     def _break_outer_groups(self) -> None:
@@ -211,6 +212,8 @@ class PrettyPrinter:
 
     # -- objects ----------------------------------------------------------------------------------
     def pretty(self, obj) -> None:
+        if self.float_format is not None and type(obj) is float:
+            return self.text(self.float_format % obj)
         obj_id = id(obj)
         cycle = obj_id in self.stack
         self.stack.append(obj_id)
@@ -378,9 +381,11 @@ _PRINTERS = {
 CONTAINERS = tuple(_PRINTERS)
 
 
-def pretty(obj, max_width: int = MAX_WIDTH, max_seq_length: int = MAX_SEQ_LENGTH) -> str:
+def pretty(obj, max_width: int = MAX_WIDTH, max_seq_length: int = MAX_SEQ_LENGTH,
+           float_format: str | None = None) -> str:
     stream = io.StringIO()
     printer = PrettyPrinter(stream, max_width, "\n", max_seq_length)
+    printer.float_format = float_format
     printer.pretty(obj)
     printer.flush()
     return stream.getvalue()

@@ -9,8 +9,11 @@ And what SIGINT does to each (`on_sigint`):
 
 from __future__ import annotations
 
+import os
+import sys
 from types import CodeType
 
+from .hooks import restore_after_user_code
 from .transform import is_coroutine_code
 
 
@@ -23,17 +26,21 @@ class Runner:
         self.in_plain_code = False
         self.task: asyncio.Future | None = None
         self._interrupted = False
+        self.pid = os.getpid()  # a process that returns here with another pid was forked by a cell
 
     def can_await(self) -> bool:
         return self.loop is not None and self.loop.is_running()
 
     def run(self, parts: list[CodeType]) -> None:
         """Run a cell to the end (raises what the user code raises)."""
-        for code in parts:
-            if is_coroutine_code(code):
-                self._private_loop().run_until_complete(eval(code, self.namespace))
-            else:
-                self._exec(code)
+        try:
+            for code in parts:
+                if is_coroutine_code(code):
+                    self._private_loop().run_until_complete(eval(code, self.namespace))
+                else:
+                    self._exec(code)
+        finally:
+            self._leave_if_forked()
 
     async def run_async(self, parts: list[CodeType]) -> None:
         """Run a cell that awaits, as a task of the kernel's loop."""
@@ -52,6 +59,8 @@ class Runner:
                 raise KeyboardInterrupt from None
             raise
         finally:
+            self._leave_if_forked()
+            restore_after_user_code()
             self.task = None
 
     def evaluate(self, code: CodeType):
@@ -76,11 +85,35 @@ class Runner:
         try:
             return fn(*args)
         finally:
+            self._leave_if_forked()
+            restore_after_user_code()
             self.in_plain_code = saved
             # A nested loop (asyncio.run) resets the running loop and the thread's loop as it ends.
             asyncio.events._set_running_loop(running)
             if self.loop is not None:
                 asyncio.set_event_loop(self.loop)
+
+    def _leave_if_forked(self) -> None:
+        """A child forked by user code (os.fork() in a cell) that comes back to the kernel at the
+        end of its code must not go on to run the kernel (serve requests, send on sockets that
+        belong to its parent): it ends here, with the status of its code (README, "Hostile code")."""
+        if os.getpid() == self.pid:
+            return
+        error = sys.exc_info()[1]
+        status = 0
+        if isinstance(error, SystemExit):
+            status = error.code if isinstance(error.code, int) else (error.code is not None)
+        elif error is not None:
+            import traceback
+
+            traceback.print_exception(error)
+            status = 1
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        os._exit(status)
 
     def _private_loop(self) -> asyncio.AbstractEventLoop:
         import asyncio
