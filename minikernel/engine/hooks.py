@@ -191,6 +191,27 @@ def sigint(on_sigint: Callable[[], bool], on_ignored: Callable[[], None]):
         signal.signal(signal.SIGINT, saved)
 
 
+@contextmanager
+def sigint_deferred():
+    """Hold an interrupt back for a short section that must not be cut in the middle (starting
+    a child process: cut inside subprocess.Popen, the child runs on with nobody to end it). An
+    interrupt that arrives meanwhile is handled, by the handler in force, when the section ends."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: arrived.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if arrived:
+            if callable(previous):
+                previous(signal.SIGINT, arrived[0])
+            elif previous == signal.SIG_DFL:
+                raise KeyboardInterrupt
+
+
 class _ExceptionsToStderr(logging.Handler):
     """traitlets log records that carry an exception, onto sys.stderr as it is at that moment
     (the current request's). Without an IPython shell, ipywidgets reports errors in widget

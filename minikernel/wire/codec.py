@@ -33,8 +33,12 @@ def _default(obj):
 
 def dumps(obj) -> bytes:
     text = json.dumps(obj, ensure_ascii=False, default=_default, separators=(",", ":"))
-    # Lone surrogates (from surrogateescape'd user output) cannot be UTF-8: replace them.
-    return text.encode("utf-8", "replace")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Lone surrogates (user output, surrogateescape'd bytes) cannot be UTF-8: each becomes
+        # U+FFFD, as undecodable bytes on fds 1/2 do (a round trip through UTF-16 finds them).
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
 
 
 def encode(msg: Message, signer: Signer, idents: list[bytes] | tuple = ()) -> list[bytes]:

@@ -26,6 +26,8 @@ import sys
 import threading
 from typing import Callable
 
+from .. import hooks
+
 TERMINATE_WAIT = 0.5  # seconds between SIGINT, SIGTERM and SIGKILL to the child's group
 _CHUNK = 65536
 
@@ -57,10 +59,23 @@ def run_script(argv: list[str], script: str) -> int:
 
 
 def _spawn(args, shell: bool, stdin=subprocess.DEVNULL, merge: bool = False) -> subprocess.Popen:
+    """Start the child. An interrupt that comes while Popen runs (the child may already be
+    running its command) is held back until Popen has returned, then ends the child too."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return subprocess.Popen(args, shell=shell, stdin=stdin, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT if merge else subprocess.PIPE,
-                            start_new_session=True, env=env, bufsize=0)
+    proc = None
+    try:
+        with hooks.sigint_deferred():
+            proc = subprocess.Popen(args, shell=shell, stdin=stdin, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT if merge else subprocess.PIPE,
+                                    start_new_session=True, env=env, bufsize=0)
+    except BaseException:
+        if proc is not None:
+            terminate(proc)
+            for pipe in (proc.stdin, proc.stdout, proc.stderr):
+                if pipe is not None:
+                    pipe.close()
+        raise
+    return proc
 
 
 def _feed(pipe, text: str) -> None:
