@@ -446,3 +446,23 @@ def test_inspect_not_found(ns):
     assert inspect_bundle("", 0, ns, 0) is None
     assert inspect_bundle('"abc".upper', 11, ns, 0) is None   # an attribute of an expression
     assert inspect_bundle("len", 3, ns, 0)["text/plain"].startswith("Signature:")
+
+
+def test_a_truncated_parser_cache_is_cleared_not_fatal(tmp_path, monkeypatch):
+    """parso writes its pickles in place; a process killed meanwhile leaves a truncated one,
+    which would fail every later completion."""
+    import jedi
+    import parso.cache
+
+    from minikernel.engine import jedicomplete
+
+    monkeypatch.setattr(jedi.settings, "cache_directory", str(tmp_path / "jedi"))
+    parso.cache.parser_cache.clear()
+    assert [c.text for c in jedicomplete.complete('"".up', 5, {})] == ["upper"]
+    pickles = list((tmp_path / "jedi").rglob("*.pkl"))
+    assert pickles  # jedi cached typeshed's builtins there
+    for path in pickles:
+        path.write_bytes(path.read_bytes()[:100])
+    parso.cache.parser_cache.clear()  # as in a new process: only the files are left
+    assert [c.text for c in jedicomplete.complete('"".up', 5, {})] == ["upper"]
+    parso.cache.parser_cache.clear()  # (leave no entries that point into tmp_path)

@@ -6,6 +6,7 @@ Only the completion worker calls into this module (jedi is not thread-safe), one
 from __future__ import annotations
 
 import builtins
+import pickle
 
 from .livecomplete import Candidate
 
@@ -27,14 +28,35 @@ def complete(code: str, cursor: int, ns: dict, *, global_names: bool = False) ->
     import jedi
 
     line, column = line_column(code, cursor)
+    try:
+        completions = jedi.Interpreter(code, [ns]).complete(line, column)
+    except (EOFError, pickle.UnpicklingError):
+        # parso writes its on-disk parser cache in place: a process killed meanwhile (any kernel,
+        # any jedi user) leaves a truncated pickle that fails every later completion. Drop the
+        # cache (it is rebuilt on demand) and try once more.
+        _clear_parser_cache(jedi)
+        completions = jedi.Interpreter(code, [ns]).complete(line, column)
     found = []
-    for c in jedi.Interpreter(code, [ns]).complete(line, column):
+    for c in completions:
         if global_names and _stub_only(c):
             continue
         candidate = _candidate(code, cursor, c)
         if candidate is not None:
             found.append(candidate)
     return found
+
+
+def _clear_parser_cache(jedi) -> None:
+    import logging
+
+    import parso.cache
+
+    logging.getLogger("minikernel").warning("jedi's parser cache in %s is damaged; clearing it",
+                                            jedi.settings.cache_directory)
+    try:
+        parso.cache.clear_cache(jedi.settings.cache_directory)
+    except OSError:
+        parso.cache.parser_cache.clear()
 
 
 def _stub_only(c) -> bool:
