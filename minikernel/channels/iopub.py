@@ -33,6 +33,7 @@ from .loop import Waker
 log = logging.getLogger("minikernel.iopub")
 
 _STOP = object()
+_NOT_OUTPUT = frozenset({"status", "execute_input"})
 
 
 class _Run:
@@ -65,6 +66,7 @@ class IOPub:
         self._dropped: dict[str, list[int]] = {}  # request msg_id -> [characters, lines] not sent
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._current: _Run | None = None  # the run writers append to (None: the next write opens one)
+        self._unflushed = False  # an output (not status/execute_input) was queued since flush()
         self._waker = Waker()
         # True while the thread sleeps with nothing buffered: any put must wake it.
         # While it holds buffered stream text it sleeps until its deadline and only a
@@ -81,6 +83,8 @@ class IOPub:
 
     def publish(self, msg: Message) -> None:
         self._current = None  # text written after this message goes out after it
+        if msg.__class__ is not threading.Event and msg.msg_type not in _NOT_OUTPUT:
+            self._unflushed = True
         self._queue.put(msg)
         if self._idle_wait or self._coalescing:
             self._wake()
@@ -95,14 +99,20 @@ class IOPub:
                 self._wake()
             return
         self._current = run = _Run(parent, name, text)
+        self._unflushed = True
         self._queue.put(run)
         if self._idle_wait:
             self._wake()
 
     def flush(self, timeout: float = 1.0) -> bool:
-        """Wait until everything published so far (stream text included) has been sent."""
+        """Wait until every output published so far (stream text included) has been sent.
+        Nothing but status and execute_input since the last flush: nothing to wait for (a
+        reply may overtake those; clients only need a cell's outputs soon after its reply)."""
         if not self.thread.is_alive():
             return False
+        if not self._unflushed:
+            return True
+        self._unflushed = False  # (before the marker: a write from now on sets it again)
         sent = threading.Event()
         self.publish(sent)
         return sent.wait(timeout)

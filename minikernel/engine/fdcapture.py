@@ -2,16 +2,22 @@
 forked children reaches the cell, not the kernel's terminal.
 
 Each fd is pointed at a pipe read by a thread that hands the text to `write(name, text)`, the same
-sink as sys.stdout/sys.stderr. `sync()` at the end of a cell flushes C stdio buffers and sends a
-marker through each pipe, waiting (briefly) until the reader has seen it, so the cell's output
-is delivered before its `idle`. (The kernel's log writes to a duplicate of the fd 2 it started with,
+sink as sys.stdout/sys.stderr. `sync()` at the end of a cell flushes C stdio buffers; when a pipe
+holds unread bytes or its reader is busy with some, it sends a marker through each pipe and waits
+(briefly) until the reader has seen it, so the cell's output is delivered before its `idle`. A
+cell that wrote nothing at the fd level (most cells) costs no thread hand-off: a reader marks
+itself busy *before* it reads, so "nothing unread, nobody busy" means all was delivered. (The kernel's log writes to a duplicate of the fd 2 it started with,
 made before capture begins, so it never lands in cells.)
 """
 
 from __future__ import annotations
 
 import codecs
+import fcntl
 import os
+import select
+import struct
+import termios
 import threading
 from typing import Callable
 
@@ -24,6 +30,8 @@ class FdCapture:
         self._saved: dict[int, int] = {}
         self._spare: dict[int, int] = {}  # a copy of each pipe's write end, to undo os.close(1)
         self._synced: dict[int, threading.Event] = {}
+        self._read_ends: dict[int, int] = {}
+        self._busy: dict[int, bool] = {}  # a reader between "readable" and "delivered"
         self._marker = f"\x00minikernel-sync-{os.getpid()}\x00".encode()
         self._libc_fflush = None
 
@@ -34,6 +42,7 @@ class FdCapture:
             os.dup2(write_end, fd)
             self._spare[fd] = write_end
             self._synced[fd] = threading.Event()
+            self._read_ends[fd], self._busy[fd] = read_end, False
             threading.Thread(target=self._read, args=(read_end, fd, name), daemon=True,
                              name=f"minikernel-fd{fd}").start()
 
@@ -52,6 +61,8 @@ class FdCapture:
             return
         self._reopen_closed()
         self._fflush()
+        if self._all_delivered():
+            return
         for fd, _ in FDS:
             self._synced[fd].clear()
             try:
@@ -60,6 +71,18 @@ class FdCapture:
                 continue
         for fd, _ in FDS:
             self._synced[fd].wait(timeout)
+
+    def _all_delivered(self) -> bool:
+        """No unread bytes in either pipe, then no reader busy (in that order: a reader marks
+        itself busy before it empties the pipe, and idle again only once it has delivered)."""
+        try:
+            for read_end in self._read_ends.values():
+                unread = fcntl.ioctl(read_end, termios.FIONREAD, b"\0\0\0\0")
+                if struct.unpack("i", unread)[0]:
+                    return False
+        except OSError:
+            return False
+        return not any(self._busy.values())
 
     def _reopen_closed(self) -> None:
         """A cell that closed fd 1 or 2 (os.close(1)): point it at its pipe again, so later cells'
@@ -84,12 +107,19 @@ class FdCapture:
     def _read(self, read_end: int, fd: int, name: str) -> None:
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
         pending = b""
+        readable = select.poll()
+        readable.register(read_end, select.POLLIN)
         while True:
+            self._busy[fd] = False
             try:
+                readable.poll()
+                self._busy[fd] = True  # before the read: see _all_delivered
                 data = os.read(read_end, 65536)
             except OSError:
+                self._busy[fd] = False
                 return
             if not data:
+                self._busy[fd] = False
                 os.close(read_end)
                 return
             data = pending + data
