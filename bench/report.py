@@ -119,7 +119,7 @@ def write_results(path: str, header: str, table: list[list[str]], results: dict,
     text = [
         "# minikernel vs ipykernel — benchmark results",
         "",
-        f"Written by `python bench/compare.py --results {path.rsplit('/', 1)[-1]}` on "
+        f"Written by `python bench/compare.py --results {path}` on "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Both kernels in the same run, one after "
         "the other; ratios are minikernel/ipykernel (lower is better). How each figure is measured: "
         "bench/README.md.",
