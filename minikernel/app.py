@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import sys
@@ -10,7 +9,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import partial
 
-from . import connection, handlers
+from . import connection, handlers, kernelspec
 from .channels.heartbeat import Heartbeat
 from .channels.iopub import IOPub
 from .channels.loop import AsyncServer, Waker, serve
@@ -68,6 +67,8 @@ class KernelProcess:
 
     def __init__(self, info: connection.ConnectionInfo, options: KernelOptions):
         self.options = options
+        # Found, not imported: debugpy loads on the first debug `initialize`.
+        self.debugger_available = kernelspec.debugger_available()
         self.written_file: str | None = None  # the connection file this kernel wrote (removed at exit)
         self.stop = threading.Event()
         self.main_done = threading.Event()
@@ -106,11 +107,6 @@ class KernelProcess:
         self.initial_ppid = os.getppid()
         self.debugger = None  # debugger.session.DebugSession, made on the first debug_request
         self._debug_parent = None  # the debug_request being answered: parent of the events it causes
-
-    @property
-    def debugger_available(self) -> bool:
-        # Found, not imported: debugpy loads on the first debug `initialize` (~0.1 ms to look up).
-        return importlib.util.find_spec("debugpy") is not None
 
     def _shell_handlers(self) -> dict:
         ex = self.executor
