@@ -111,3 +111,19 @@ def stream_text(outputs: list[dict], name: str = "stdout") -> str:
 @pytest.fixture
 def python():
     return sys.executable
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Close every client-side zmq context still open, while its sockets are reachable.
+
+    A context and its sockets left in one garbage cycle (a KernelManager whose kernel exited by
+    itself, so nothing called cleanup_resources) would otherwise be finalised by pytest's last
+    gc pass: the sockets' weak references are cleared first, Context.__del__ then waits in
+    term() for sockets it can no longer close, and pytest never exits."""
+    import gc
+
+    import zmq
+
+    for obj in gc.get_objects():
+        if isinstance(obj, zmq.Context) and not obj.closed:
+            obj.destroy(linger=0)

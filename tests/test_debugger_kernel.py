@@ -412,22 +412,31 @@ def test_interrupt_while_stopped(session):
 
 def test_pause_a_running_cell_then_interrupt_it(session):
     session.configured()
-    cell = session.kc.execute("import time\nspins = 0\nwhile True:\n    spins += 1\n    time.sleep(0.01)\n")
-    mark = len(session.events)
-    # a resume request while nothing is stopped is refused (debugpy would hold it, and every
-    # later request behind it, until the next stop)
-    refused = session.request("continue", {"threadId": 1})
-    assert refused["success"] is False and "stopped" in refused["message"]
-    assert session.request("pause", {"threadId": 1})["success"]
-    event = session.wait_event("stopped", mark)
-    assert event["body"]["reason"] == "pause"
-    thread, frames = session.stopped(mark)
-    assert frames[0]["source"]["path"].startswith(session.request("debugInfo")["body"]["tmpFilePrefix"])
-    spins = session.request("evaluate", {"expression": "spins", "frameId": frames[0]["id"], "context": "repl"})
-    assert int(spins["body"]["result"]) >= 0
-    mark = len(session.events)
-    session.km.interrupt_kernel()
-    assert session.execute_reply(cell)["ename"] == "KeyboardInterrupt"
+    cell = session.kc.execute("import time\nspins = 0\nprint('looping', flush=True)\n"
+                              "while True:\n    spins += 1\n    time.sleep(0.01)\n")
+    try:
+        # pause only once the loop runs: a pause that lands on line 1 would find no `spins` yet
+        deadline = time.monotonic() + WAIT
+        while not any(m["msg_type"] == "stream" and m["parent_header"].get("msg_id") == cell for m in session.iopub):
+            assert session.pump(max(0.01, deadline - time.monotonic())), "the cell did not start"
+        mark = len(session.events)
+        # a resume request while nothing is stopped is refused (debugpy would hold it, and every
+        # later request behind it, until the next stop)
+        refused = session.request("continue", {"threadId": 1})
+        assert refused["success"] is False and "stopped" in refused["message"]
+        assert session.request("pause", {"threadId": 1})["success"]
+        event = session.wait_event("stopped", mark)
+        assert event["body"]["reason"] == "pause"
+        thread, frames = session.stopped(mark)
+        assert frames[0]["source"]["path"].startswith(session.request("debugInfo")["body"]["tmpFilePrefix"])
+        spins = session.request("evaluate", {"expression": "spins", "frameId": frames[0]["id"], "context": "repl"})
+        assert spins["success"], spins
+        assert int(spins["body"]["result"]) >= 0
+        mark = len(session.events)
+    finally:
+        session.km.interrupt_kernel()  # never leave the endless cell running for the next test
+        reply = session.execute_reply(cell)
+    assert reply["ename"] == "KeyboardInterrupt"
     session.wait_event("continued", mark)
     assert session.request("debugInfo")["body"]["stoppedThreads"] == []
     assert session.run("spins > 0")["status"] == "ok"
@@ -471,3 +480,5 @@ def test_shutdown_while_stopped(jupyter_env):
         kc.stop_channels()
         if km.is_alive():
             km.shutdown_kernel(now=True)
+        else:
+            km.cleanup_resources()  # its control socket and zmq context (shutdown_kernel would do it)
