@@ -83,6 +83,12 @@ class Debug:
     def run(self, code: str, timeout: float = WAIT) -> dict:
         return self.execute_reply(self.kc.execute(code), timeout)
 
+    def wait_started(self, msg_id: str) -> None:
+        """Until the cell's first stream output (it prints once its code is running)."""
+        deadline = time.monotonic() + WAIT
+        while not any(m["msg_type"] == "stream" and m["parent_header"].get("msg_id") == msg_id for m in self.iopub):
+            assert self.pump(max(0.01, deadline - time.monotonic())), "the cell did not start"
+
     def stdout_of(self, msg_id: str) -> str:
         deadline = time.monotonic() + WAIT
         while not any(m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "status"
@@ -166,9 +172,7 @@ def test_initialize_answers_while_a_cell_runs_and_kernel_info_says_debugger(debu
     release = tmp_path / "release"  # the cell runs until the test creates this file
     cell = debug.kc.execute(f"import os, time\nprint('running', flush=True)\n"
                             f"while not os.path.exists({str(release)!r}):\n    time.sleep(0.01)\n")
-    deadline = time.monotonic() + WAIT
-    while not any(m["msg_type"] == "stream" and m["parent_header"].get("msg_id") == cell for m in debug.iopub):
-        assert debug.pump(max(0.01, deadline - time.monotonic())), "the cell did not start"
+    debug.wait_started(cell)
     # The debugger starts (debugpy imported and listening) while the cell runs: ipykernel and
     # xeus-python answer initialize only after the cell.
     debug.start()
@@ -416,9 +420,7 @@ def test_pause_a_running_cell_then_interrupt_it(session):
                               "while True:\n    spins += 1\n    time.sleep(0.01)\n")
     try:
         # pause only once the loop runs: a pause that lands on line 1 would find no `spins` yet
-        deadline = time.monotonic() + WAIT
-        while not any(m["msg_type"] == "stream" and m["parent_header"].get("msg_id") == cell for m in session.iopub):
-            assert session.pump(max(0.01, deadline - time.monotonic())), "the cell did not start"
+        session.wait_started(cell)
         mark = len(session.events)
         # a resume request while nothing is stopped is refused (debugpy would hold it, and every
         # later request behind it, until the next stop)
